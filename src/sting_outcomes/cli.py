@@ -1,0 +1,70 @@
+"""Command line: ``sting-outcomes validate | summary``.
+
+Exit codes: 0 clean, 1 data problems (listed, never a traceback), 2 usage errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .data import load
+from .paths import DATA_DIR, REPORTS_DIR, display_path
+from .problems import DataValidationError
+
+
+def _data_dir(text: str) -> Path:
+    path = Path(text)
+    if not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a directory")
+    return path
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sting-outcomes", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    validate = sub.add_parser("validate", help="check the data against the contract")
+    validate.add_argument("--data", type=_data_dir, default=DATA_DIR, metavar="DIR",
+                          help="data directory (default: the project's data/)")
+    validate.set_defaults(func=cmd_validate)
+    build = sub.add_parser("build", help="validate the data and build reports/")
+    build.add_argument("--out", type=Path, default=REPORTS_DIR, metavar="DIR", help="output folder (default: reports/)")
+    build.set_defaults(func=cmd_build)
+    return parser
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    try:
+        ds = load(args.data)
+    except DataValidationError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    primary = int((ds.sources["source_kind"] == "primary").sum())
+    print(
+        f"{display_path(ds.data_dir)}: valid: {len(ds.operations)} operations, "
+        f"{len(ds.sources)} sources ({primary} primary), {len(ds.figures)} figures; version {ds.version}"
+    )
+    return 0
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from .report import build
+
+    try:
+        out = build(args.out)
+    except DataValidationError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(f"wrote {display_path(out / 'index.html')}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,35 @@
+"""Where the project's files live.
+
+Every path the package uses comes from here and is anchored at the project root
+(the folder holding ``pyproject.toml``), never at the current working directory.
+Set ``STING_OUTCOMES_ROOT`` to point the package at another checkout.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def _find_root() -> Path:
+    override = os.environ.get("STING_OUTCOMES_ROOT")
+    if override:
+        return Path(override).resolve()
+    # src/sting_outcomes/paths.py -> project root is two folders above the package.
+    return Path(__file__).resolve().parents[2]
+
+
+PROJECT_ROOT: Path = _find_root()
+DATA_DIR: Path = PROJECT_ROOT / "data"
+NOTEBOOKS_DIR: Path = PROJECT_ROOT / "notebooks"
+REPORTS_DIR: Path = PROJECT_ROOT / "reports"
+DATAPACKAGE_NAME = "datapackage.json"
+
+
+def display_path(path: Path) -> str:
+    """A path as shown in messages: relative to the project root when inside it."""
+    path = Path(path).resolve()
+    try:
+        return path.relative_to(PROJECT_ROOT).as_posix()
+    except ValueError:
+        return str(path)

@@ -1,0 +1,30 @@
+"""The project's real data/ passes our validator and frictionless."""
+
+from __future__ import annotations
+
+import frictionless
+
+import sting_outcomes as so
+from sting_outcomes.paths import DATA_DIR
+
+
+def test_real_data_loads() -> None:
+    ds = so.load()
+    assert ds.data_dir == DATA_DIR.resolve()
+    assert len(ds.figures) > 0 and len(ds.sources) > 0 and len(ds.operations) > 0
+
+
+def test_real_data_passes_frictionless() -> None:
+    report = frictionless.validate(str(DATA_DIR / "datapackage.json"))
+    assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])
+
+
+def test_frictionless_sees_the_same_breaks(data_copy) -> None:
+    """The datapackage.json constraints are live: frictionless rejects a negative value too."""
+    from conftest import read_csv, write_csv
+
+    rows = read_csv(data_copy / "figures.csv")
+    rows[0]["value"] = "-1"
+    write_csv(data_copy / "figures.csv", rows)
+    report = frictionless.validate(str(data_copy / "datapackage.json"))
+    assert not report.valid
