@@ -34,13 +34,13 @@ SOURCES = [
 FIGURES = [
     {"figure_id": "op-one-0001", "operation_id": "op-one", "source_id": "agency-a-2021-06-08", "jurisdiction": "AU",
      "metric": "arrests", "category": "", "value": "224", "value_high": "", "unit": "count", "qualifier": "exact",
-     "as_of": "2021-06-08", "locator": "first paragraph", "note": ""},
+     "as_of": "2021-06-08", "scope": "total", "locator": "first paragraph", "note": ""},
     {"figure_id": "op-one-0002", "operation_id": "op-one", "source_id": "agency-a-2021-06-08", "jurisdiction": "AU-NSW",
      "metric": "drugs_seized", "category": "cocaine", "value": "3.7", "value_high": "", "unit": "tonne",
-     "qualifier": "at_least", "as_of": "2021-06-08", "locator": "table", "note": ""},
+     "qualifier": "at_least", "as_of": "2021-06-08", "scope": "part", "locator": "table", "note": ""},
     {"figure_id": "op-two-0001", "operation_id": "op-two", "source_id": "paper-2021-06", "jurisdiction": "global",
      "metric": "cash_seized", "category": "", "value": "10", "value_high": "20", "unit": "EUR", "qualifier": "range",
-     "as_of": "2021-06", "locator": "second paragraph", "note": "synthetic"},
+     "as_of": "2021-06", "scope": "total", "locator": "second paragraph", "note": "synthetic"},
 ]
 TABLES = {"operations.csv": OPERATIONS, "sources.csv": SOURCES, "figures.csv": FIGURES}
 

@@ -28,7 +28,8 @@ class Dataset:
     operations, sources, figures:
         The three contract tables. Dates are ``datetime64`` (a month-only date maps to
         the first of that month; ``figures.as_of_precision`` and
-        ``sources.published_precision`` say ``"day"`` or ``"month"``); ``value`` and
+        ``sources.published_precision`` say ``"day"`` or ``"month"``; ``covert_start`` may
+        also be year-only); ``value`` and
         ``value_high`` are floats in the source's own unit; enumerations are
         categoricals; empty text cells are ``<NA>``.
     metrics, units, categories:
@@ -113,7 +114,7 @@ def _typed_frame(table: Table, schema: dict) -> pd.DataFrame:
             frame[name] = pd.to_datetime([p[0] if p else None for p in parsed])
             if name in _PRECISION_COLUMNS:
                 frame[f"{name}_precision"] = pd.Categorical(
-                    [p[1] if p else None for p in parsed], categories=["day", "month"]
+                    [p[1] if p else None for p in parsed], categories=["day", "month", "year"]
                 )
         elif "enum" in spec.get("constraints", {}):
             frame[name] = pd.Categorical(raw.replace("", None), categories=spec["constraints"]["enum"])

@@ -23,17 +23,24 @@ from .paths import DATAPACKAGE_NAME, display_path
 from .problems import Problem
 
 EARLIEST_DATE = dt.date(1990, 1, 1)
-_DATE_RE = re.compile(r"^(\d{4})-(\d{2})(?:-(\d{2}))?$")
+_DATE_RE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+#: Jurisdiction codes allowed beside ISO 3166: the world, and "EU", ISO 3166-1's exceptionally
+#: reserved code, for European totals that a source reports as "Europe" or "the EU".
+REGION_CODES = {"global", "EU"}
+#: Unit kinds a metric of a given unit kind also accepts: money metrics take amounts of a
+#: cryptocurrency too, since sources report seized or forfeited coins either way.
+ALSO_ACCEPTS = {"money": {"crypto"}}
 _PATTERN_WORDS = {
     r"^[a-z0-9]+(-[a-z0-9]+)*$": "a slug (lowercase letters and digits joined by single hyphens)",
     r"^\d{4}-\d{2}(-\d{2})?$": "a date as YYYY-MM-DD or YYYY-MM",
+    r"^\d{4}(-\d{2}(-\d{2})?)?$": "a date as YYYY-MM-DD, YYYY-MM or YYYY",
     r"^[a-z0-9]+(-[a-z0-9]+)*-\d{4}$": "<operation_id>-NNNN",
     r"^[A-Z]{2}(;[A-Z]{2})*$": "ISO 3166-1 alpha-2 codes separated by ';'",
     r"^https?://\S+$": "an absolute http(s) URL",
     r"^[a-z]{2}$": "an ISO 639-1 language code",
 }
 #: Key of a figure; two rows of one source with the same key are duplicates.
-DUPLICATE_KEY = ("operation_id", "source_id", "jurisdiction", "metric", "category", "as_of")
+DUPLICATE_KEY = ("operation_id", "source_id", "jurisdiction", "metric", "category", "unit", "as_of", "scope")
 
 
 @dataclass
@@ -51,17 +58,20 @@ class Table:
 
 
 def parse_partial_date(text: str) -> tuple[dt.date, str] | None:
-    """Parse ``YYYY-MM-DD`` or ``YYYY-MM`` into (first day covered, precision).
+    """Parse ``YYYY-MM-DD``, ``YYYY-MM`` or ``YYYY`` into (first day covered, precision).
 
-    Precision is ``"day"`` or ``"month"``; a month-only date maps to the first of
-    the month. Returns ``None`` when the text is not such a date or not a real day.
+    Precision is ``"day"``, ``"month"`` or ``"year"``; a partial date maps to the first
+    day of its month or year. Which columns may hold which precision is the table
+    schema's business (its patterns). Returns ``None`` for anything else or an
+    impossible day.
     """
     m = _DATE_RE.match(text)
     if not m:
         return None
-    year, month, day = int(m[1]), int(m[2]), int(m[3] or 1)
+    year, month, day = int(m[1]), int(m[2] or 1), int(m[3] or 1)
+    precision = "day" if m[3] else "month" if m[2] else "year"
     try:
-        return dt.date(year, month, day), ("day" if m[3] else "month")
+        return dt.date(year, month, day), precision
     except ValueError:
         return None
 
@@ -273,7 +283,8 @@ class Validator:
             self.check_jurisdiction(figs, line, row.get("jurisdiction", ""))
             metric = metric_kind.get(row.get("metric", ""))
             unit = row.get("unit", "")
-            if metric and unit in unit_kind and unit_kind[unit] != metric["unit_kind"]:
+            accepted = {metric["unit_kind"], *ALSO_ACCEPTS.get(metric["unit_kind"], ())} if metric else set()
+            if metric and unit in unit_kind and unit_kind[unit] not in accepted:
                 self.add(figs, line, "unit", f"{unit!r} is a {unit_kind[unit]} unit; {row['metric']} takes a {metric['unit_kind']} unit")
             if metric and row.get("category") and metric["category_kind"] == "":
                 self.add(figs, line, "category", f"{row['category']!r} given, but {row['metric']} takes no category")
@@ -286,13 +297,13 @@ class Validator:
             if key in first_seen:
                 self.add(
                     figs, line, None,
-                    f"duplicate figure: same operation, source, jurisdiction, metric, category and as_of as line {first_seen[key]}",
+                    f"duplicate figure: same operation, source, jurisdiction, metric, category, unit, as_of and scope as line {first_seen[key]}",
                 )
             else:
                 first_seen[key] = line
 
     def check_jurisdiction(self, table: Table, line: int, code: str) -> None:
-        if code == "" or code == "global":
+        if code == "" or code in REGION_CODES:
             return
         if "-" in code:
             known = pycountry.subdivisions.get(code=code) is not None
@@ -322,6 +333,8 @@ def _later_than(a: tuple[dt.date, str] | None, b: tuple[dt.date, str]) -> bool:
     if a is None:
         return False
     (da, pa), (db, pb) = a, b
+    if "year" in (pa, pb):
+        return da.year > db.year
     if "month" in (pa, pb):
         return (da.year, da.month) > (db.year, db.month)
     return da > db
