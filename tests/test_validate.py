@@ -104,6 +104,14 @@ def test_duplicate_figures_are_reported(mini_data: Path) -> None:
     assert any("figures.csv:5: duplicate figure" in m and "as line 2" in m for m in messages), messages
 
 
+def test_two_parts_of_one_release_are_not_duplicates(mini_data: Path) -> None:
+    rows = read_csv(mini_data / "figures.csv")
+    a = dict(rows[0], figure_id="op-one-0008", value="20", scope="part")
+    b = dict(rows[0], figure_id="op-one-0009", value="7", scope="part")
+    write_csv(mini_data / "figures.csv", [*rows, a, b])
+    so.load(mini_data)
+
+
 def test_ragged_row_and_missing_file(mini_data: Path) -> None:
     with (mini_data / "figures.csv").open("a", encoding="utf-8") as f:
         f.write("op-one-0003,op-one\n")

@@ -1,6 +1,7 @@
-"""Command line: ``sting-outcomes validate | summary``.
+"""Command line: ``sting-outcomes validate | build | summary``.
 
 Exit codes: 0 clean, 1 data problems (listed, never a traceback), 2 usage errors.
+Heavy modules are imported inside the commands, so an up-to-date ``build`` stays fast.
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ import argparse
 import sys
 from pathlib import Path
 
-from .data import load
 from .paths import DATA_DIR, REPORTS_DIR, display_path
 from .problems import DataValidationError
 
@@ -28,13 +28,20 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--data", type=_data_dir, default=DATA_DIR, metavar="DIR",
                           help="data directory (default: the project's data/)")
     validate.set_defaults(func=cmd_validate)
-    build = sub.add_parser("build", help="validate the data and build reports/")
+    build = sub.add_parser("build", help="validate the data, run the notebooks and render reports/")
+    build.add_argument("--data", type=_data_dir, default=DATA_DIR, metavar="DIR", help="data directory")
     build.add_argument("--out", type=Path, default=REPORTS_DIR, metavar="DIR", help="output folder (default: reports/)")
+    build.add_argument("--workers", type=int, default=None, metavar="N", help="notebooks run at once (default: cores)")
     build.set_defaults(func=cmd_build)
+    summary = sub.add_parser("summary", help="print the dataset's coverage")
+    summary.add_argument("--data", type=_data_dir, default=DATA_DIR, metavar="DIR", help="data directory")
+    summary.set_defaults(func=cmd_summary)
     return parser
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from .data import load
+
     try:
         ds = load(args.data)
     except DataValidationError as exc:
@@ -49,14 +56,29 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from .report import build
+    from .report import BuildError, build
 
     try:
-        out = build(args.out)
+        build(args.out, data_dir=args.data, workers=args.workers)
     except DataValidationError as exc:
         print(exc, file=sys.stderr)
         return 1
-    print(f"wrote {display_path(out / 'index.html')}")
+    except BuildError as exc:
+        print(f"build failed, {display_path(args.out)}/ left as it was: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    from .data import load
+    from .summary import coverage, format_coverage
+
+    try:
+        ds = load(args.data)
+    except DataValidationError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(format_coverage(ds, coverage(ds)))
     return 0
 
 

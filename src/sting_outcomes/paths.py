@@ -2,7 +2,9 @@
 
 Every path the package uses comes from here and is anchored at the project root
 (the folder holding ``pyproject.toml``), never at the current working directory.
-Set ``STING_OUTCOMES_ROOT`` to point the package at another checkout.
+Set ``STING_OUTCOMES_ROOT`` to point the package at another checkout, and
+``STING_OUTCOMES_DATA`` to read the dataset from another folder (the report build
+uses it to run the notebooks on the data it was asked to build from).
 """
 
 from __future__ import annotations
@@ -20,9 +22,10 @@ def _find_root() -> Path:
 
 
 PROJECT_ROOT: Path = _find_root()
-DATA_DIR: Path = PROJECT_ROOT / "data"
+DATA_DIR: Path = Path(os.environ.get("STING_OUTCOMES_DATA") or PROJECT_ROOT / "data").resolve()
 NOTEBOOKS_DIR: Path = PROJECT_ROOT / "notebooks"
 REPORTS_DIR: Path = PROJECT_ROOT / "reports"
+CACHE_DIR: Path = PROJECT_ROOT / ".cache" / "build"
 DATAPACKAGE_NAME = "datapackage.json"
 
 

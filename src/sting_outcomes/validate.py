@@ -40,7 +40,8 @@ _PATTERN_WORDS = {
     r"^[a-z]{2}$": "an ISO 639-1 language code",
 }
 #: Key of a figure; two rows of one source with the same key are duplicates.
-DUPLICATE_KEY = ("operation_id", "source_id", "jurisdiction", "metric", "category", "unit", "as_of", "scope")
+#: Only running totals are checked: one release can report several parts (two sub-operations).
+DUPLICATE_KEY = ("operation_id", "source_id", "jurisdiction", "metric", "category", "unit", "as_of")
 
 
 @dataclass
@@ -294,12 +295,12 @@ class Validator:
             if as_of and pub and _later_than(parse_partial_date(row["as_of"]), pub):
                 self.add(figs, line, "as_of", f"{row['as_of']} is after its source was published ({pub[0].isoformat()})")
             key = tuple(row.get(k, "") for k in DUPLICATE_KEY)
-            if key in first_seen:
+            if row.get("scope") == "total" and key in first_seen:
                 self.add(
                     figs, line, None,
-                    f"duplicate figure: same operation, source, jurisdiction, metric, category, unit, as_of and scope as line {first_seen[key]}",
+                    f"duplicate figure: same operation, source, jurisdiction, metric, category, unit and as_of as line {first_seen[key]}",
                 )
-            else:
+            elif row.get("scope") == "total":
                 first_seen[key] = line
 
     def check_jurisdiction(self, table: Table, line: int, code: str) -> None:

@@ -1,0 +1,94 @@
+"""Executing one notebook with nbclient and exporting its body as HTML.
+
+This runs inside the build's worker processes. The HTML body comes from nbconvert's
+``basic`` template (no scripts, styles or fonts from anywhere) with each code input
+folded into a ``<details>`` element; the page shell around it is added by
+:mod:`sting_outcomes.pages`.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
+CELL_TIMEOUT_S = 900
+
+
+@dataclass(frozen=True)
+class NotebookResult:
+    """Outcome of executing one notebook: its HTML body, or where it failed."""
+
+    name: str
+    seconds: float
+    body: str | None = None
+    title: str | None = None
+    error: str | None = None
+
+
+def notebook_title(nb) -> str:
+    """Text of the notebook's first level-one Markdown heading, else its name."""
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("# "):
+                    return line[2:].strip()
+    return nb.metadata.get("title", "")
+
+
+def _failed_cell(nb) -> tuple[int, str]:
+    """(1-based index among code cells, first source line) of the cell that raised."""
+    index = 0
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        index += 1
+        if any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
+            first = next((ln for ln in cell.source.splitlines() if ln.strip()), "")
+            return index, first
+    return 0, ""
+
+
+def execute_notebook(path: str, env: dict[str, str] | None = None) -> NotebookResult:
+    """Execute the notebook at ``path`` in a fresh kernel and export its HTML body.
+
+    The kernel runs with the notebook's folder as working directory and with ``env``
+    added to its environment (the build passes the data directory and a fixed hash
+    seed). The kernel is shut down immediately after the last cell.
+    """
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+    from nbconvert import HTMLExporter
+
+    start = time.perf_counter()
+    path_ = Path(path)
+    nb = nbformat.read(path_, as_version=4)
+    os.environ.update(env or {})
+    client = NotebookClient(
+        nb,
+        timeout=CELL_TIMEOUT_S,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path_.parent)}},
+        shutdown_kernel="immediate",
+        record_timing=False,
+    )
+    try:
+        client.execute()
+    except CellExecutionError as exc:
+        index, first = _failed_cell(nb)
+        last = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        where = f"code cell {index} ({first!r})" if index else "a cell"
+        return NotebookResult(path_.name, time.perf_counter() - start, error=f"{path_.name}: {where} failed: {last}")
+    except Exception as exc:  # kernel died, timeout: still name the notebook
+        return NotebookResult(path_.name, time.perf_counter() - start, error=f"{path_.name}: {type(exc).__name__}: {exc}")
+    exporter = HTMLExporter(
+        template_name="folded",
+        extra_template_basedirs=[str(TEMPLATE_DIR)],
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+    )
+    body, _ = exporter.from_notebook_node(nb)
+    return NotebookResult(path_.name, time.perf_counter() - start, body=body, title=notebook_title(nb))

@@ -1,0 +1,51 @@
+"""Captions that say where a chart's or table's numbers come from (as Our World in Data does)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+
+def caption(figures: pd.DataFrame, sources: pd.DataFrame, operations: pd.DataFrame | None = None,
+            note: str | None = None) -> str:
+    """A one-line provenance caption for the figures behind a chart or table.
+
+    Names the operations (by name when ``operations`` is given), counts the documents and
+    how many are primary, and points to the data explorer, where each figure links to its
+    document. ``note`` is appended as a further sentence (e.g. a comparability warning).
+    """
+    used = figures.drop_duplicates("figure_id") if "figure_id" in figures else figures
+    ids = pd.Index(used["source_id"].dropna().unique())
+    kinds = sources.set_index("source_id").reindex(ids)["source_kind"].astype("string")
+    ops = sorted(used["operation_id"].dropna().astype(str).unique())
+    if operations is not None:
+        names = operations.set_index("operation_id")["name"].astype(str)
+        ops = [names.get(o, o) for o in ops]
+    shown = ", ".join(ops[:8]) + (f" and {len(ops) - 8} more" if len(ops) > 8 else "")
+    n_primary = int((kinds == "primary").sum())
+    text = (f"Source: {len(used)} figure{'s' if len(used) != 1 else ''} on {shown}, from {len(ids)} "
+            f"document{'s' if len(ids) != 1 else ''} ({n_primary} agency release{'s' if n_primary != 1 else ''}, "
+            f"{len(ids) - n_primary} press or other); each is listed with its document in the data explorer.")
+    return f"{text} {note}" if note else text
+
+
+class Table:
+    """A DataFrame shown with a provenance caption; renders as escaped HTML in notebooks."""
+
+    def __init__(self, frame: pd.DataFrame, caption_text: str, float_format: str = "{:,.0f}"):
+        self.frame = frame
+        self.caption = caption_text
+        self.float_format = float_format
+
+    def _repr_html_(self) -> str:
+        import html
+
+        body = self.frame.to_html(escape=True, na_rep="–", float_format=self.float_format.format, border=0)
+        return f'{body}\n<p class="caption">{html.escape(self.caption)}</p>'
+
+    def __repr__(self) -> str:
+        return f"{self.frame.to_string()}\n{self.caption}"
+
+
+def table(frame: pd.DataFrame, caption_text: str, float_format: str = "{:,.0f}") -> Table:
+    """Wrap ``frame`` so that a notebook shows it with its caption (both HTML-escaped)."""
+    return Table(frame, caption_text, float_format)

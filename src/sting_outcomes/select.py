@@ -1,0 +1,193 @@
+"""Choosing among snapshots: the latest figure, conflicts between sources, series over time.
+
+A *key* is ``(operation_id, jurisdiction, metric, category)``; ``category`` is ``<NA>``
+for metrics without one and that missing value is a key of its own (it never drops out
+of a grouping). Source preference uses ``source_kind`` (``primary`` = the agency's own
+release) from the sources table, or from ``figures`` itself when it already has it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .normalize import normalize
+
+__all__ = ["DAYS_PER_MONTH", "KEY", "conflicts", "in_scope", "latest", "series", "with_source_kind"]
+
+KEY = ["operation_id", "jurisdiction", "metric", "category"]
+#: Mean Gregorian month in days (365.25 / 12); used for every "months since" figure.
+DAYS_PER_MONTH = 30.4375
+
+
+def with_source_kind(figures: pd.DataFrame, sources: pd.DataFrame | None) -> pd.DataFrame:
+    """``figures`` with a ``source_kind`` column (taken from ``sources`` when missing)."""
+    if "source_kind" in figures:
+        return figures
+    if sources is None:
+        raise ValueError("figures have no source_kind column: pass the sources table")
+    kinds = sources[["source_id", "source_kind"]].drop_duplicates("source_id")
+    out = figures.merge(kinds, on="source_id", how="left", validate="many_to_one")
+    out.index = figures.index
+    return out
+
+
+def in_scope(figures: pd.DataFrame, scope: str | None = "total") -> pd.DataFrame:
+    """Only the figures of one ``scope`` (``"total"``: running tallies; ``"part"``: single
+    actions, sub-operations, separate cases); ``None`` or a table without the column
+    keeps everything. Latest snapshots, series, conflicts and funnels read totals only,
+    since a part is not a snapshot of the running tally."""
+    if scope is None or "scope" not in figures:
+        return figures
+    return figures.loc[figures["scope"].astype("string").eq(scope).fillna(False)]
+
+
+def _preference_rank(kind: pd.Series, prefer: str | None) -> pd.Series:
+    """0 for the preferred source kind, 1 for the other, 2 for unknown."""
+    kind = kind.astype("string")
+    if prefer is None:
+        return pd.Series(0, index=kind.index)
+    if prefer not in ("primary", "secondary"):
+        raise ValueError(f"prefer must be 'primary', 'secondary' or None, got {prefer!r}")
+    return pd.Series(np.where(kind.eq(prefer).fillna(False), 0, np.where(kind.isna(), 2, 1)), index=kind.index)
+
+
+def _pick_latest(figures: pd.DataFrame, by: list[str], prefer: str | None) -> pd.DataFrame:
+    """One row per ``by`` group: latest ``as_of``, then preferred source kind, then lowest
+    ``figure_id`` (a deterministic tie-break). Missing keys form their own group."""
+    ranked = figures.assign(_rank=_preference_rank(figures["source_kind"], prefer))
+    ranked = ranked.sort_values(["as_of", "_rank", "figure_id"], ascending=[False, True, True], kind="stable")
+    return ranked.drop_duplicates(by, keep="first").drop(columns="_rank")
+
+
+def latest(
+    figures: pd.DataFrame,
+    sources: pd.DataFrame | None = None,
+    as_of: str | pd.Timestamp | None = None,
+    prefer: str | None = "primary",
+    scope: str | None = "total",
+) -> pd.DataFrame:
+    """The latest snapshot per (operation_id, jurisdiction, metric, category).
+
+    Parameters
+    ----------
+    figures:
+        Figures table (raw or normalised); ``source_id`` is kept.
+    sources:
+        Sources table, used for ``source_kind`` unless ``figures`` already has it.
+    as_of:
+        Only snapshots dated on or before this date count (default: all). A month-only
+        ``as_of`` is dated the 1st of its month, so it sorts before day-precision dates of
+        the same month.
+    prefer:
+        Source kind that wins when snapshots share the latest date (``"primary"``,
+        ``"secondary"``, or ``None`` for no preference); remaining ties go to the lowest
+        ``figure_id``. The column ``n_same_date`` counts the snapshots that shared the
+        chosen date, so ties stay visible.
+
+    scope:
+        Which figures count (see :func:`in_scope`; default running totals only).
+
+    Returns one row per key, sorted by key.
+    """
+    frame = with_source_kind(in_scope(figures, scope), sources)
+    if as_of is not None:
+        frame = frame.loc[frame["as_of"] <= pd.Timestamp(as_of)]
+    counts = frame.groupby([*KEY, "as_of"], dropna=False, observed=True).size().rename("n_same_date").reset_index()
+    chosen = _pick_latest(frame, KEY, prefer)
+    chosen = chosen.merge(counts, on=[*KEY, "as_of"], how="left")
+    return chosen.sort_values(KEY, kind="stable", ignore_index=True)
+
+
+def conflicts(
+    figures: pd.DataFrame,
+    window_days: int = 31,
+    rel_tol: float = 0.02,
+    *,
+    units: pd.DataFrame | None = None,
+    approx_band: float = 0.10,
+    scope: str | None = "total",
+) -> pd.DataFrame:
+    """Pairs of figures from different sources that disagree.
+
+    Two figures for the same key are compared when they come from different
+    ``source_id`` and their ``as_of`` dates are at most ``window_days`` apart (default 31
+    days; tallies that grow over time should be compared close together). Comparison is in
+    standard units (figures are normalised first if they lack ``lower``/``upper``): each
+    figure is the interval its qualifier implies (exact ``v..v``, at_least ``v..inf``,
+    at_most ``0..v``, range, approx ``v +/- approx_band``). ``rel_diff`` is the gap between
+    the two intervals divided by the larger of the two values (0 when they overlap), so
+    exact 800 vs exact 850 gives 50/850 and at_least 800 vs exact 850 gives 0. A pair is a
+    conflict when ``rel_diff > rel_tol`` (default 0.02, i.e. 2 %).
+
+    Returns a tidy frame, one row per conflicting pair (``figure_id_a < figure_id_b``):
+    the key, ``figure_id_a/_b``, ``source_id_a/_b``, ``as_of_a/_b``, ``qualifier_a/_b``,
+    ``value_a/_b`` and ``unit_a/_b`` as reported, ``value_std_a/_b``, ``unit_std``,
+    ``rel_diff`` and ``days_apart``; sorted by ``rel_diff`` descending. Only figures of
+    ``scope`` are compared (default running totals: a part never conflicts with a total).
+    """
+    figures = in_scope(figures, scope)
+    frame = figures if {"lower", "upper", "value_std"} <= set(figures) else normalize(
+        figures, units, approx_band=approx_band
+    )
+    cols = [*KEY, "figure_id", "source_id", "as_of", "qualifier", "value", "unit", "value_std", "unit_std", "lower", "upper"]
+    side = frame[cols].copy()
+    side["_cat"] = side["category"].astype("string").fillna("\x00none")  # NA category is its own key
+    side["_unit_std"] = side["unit_std"].astype("string").fillna("\x00none")
+    on = ["operation_id", "jurisdiction", "metric", "_cat", "_unit_std"]
+    side["metric"] = side["metric"].astype("string")
+    pairs = side.merge(side.drop(columns=["category", "unit_std"]), on=on, suffixes=("_a", "_b"))
+    pairs = pairs.loc[
+        (pairs["figure_id_a"] < pairs["figure_id_b"]) & (pairs["source_id_a"] != pairs["source_id_b"])
+    ]
+    days = (pairs["as_of_b"] - pairs["as_of_a"]).dt.days.abs()
+    pairs = pairs.assign(days_apart=days).loc[days <= window_days]
+    gap = np.maximum(pairs["lower_a"], pairs["lower_b"]) - np.minimum(pairs["upper_a"], pairs["upper_b"])
+    scale = np.maximum(pairs["value_std_a"].abs(), pairs["value_std_b"].abs())
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rel = np.where(gap > 0, gap / scale, 0.0)
+    pairs = pairs.assign(rel_diff=rel).loc[lambda d: d["rel_diff"] > rel_tol]
+    ordered = [
+        *KEY, "figure_id_a", "figure_id_b", "source_id_a", "source_id_b", "as_of_a", "as_of_b",
+        "qualifier_a", "qualifier_b", "value_a", "value_b", "unit_a", "unit_b",
+        "value_std_a", "value_std_b", "unit_std", "rel_diff", "days_apart",
+    ]
+    out = pairs[ordered].sort_values(["rel_diff", "figure_id_a"], ascending=[False, True], ignore_index=True)
+    out["metric"] = out["metric"].astype(figures["metric"].dtype) if len(out) else out["metric"]
+    return out
+
+
+def series(
+    figures: pd.DataFrame,
+    operations: pd.DataFrame,
+    sources: pd.DataFrame | None = None,
+    *,
+    metrics: list[str] | None = None,
+    prefer: str | None = "primary",
+    units: pd.DataFrame | None = None,
+    scope: str | None = "total",
+) -> pd.DataFrame:
+    """Tallies over time, one point per (operation, jurisdiction, metric, category, as_of).
+
+    When several figures share a key and date, the preferred source kind wins (primary
+    by default), then the lowest ``figure_id``. Values are in standard units
+    (``value_std``, ``unit_std``, ``lower``, ``upper``; figures are normalised first when
+    needed). ``months_since_takedown`` = (``as_of`` - the operation's ``takedown_date``)
+    in days / 30.4375 (mean month); NaN when the operation has no takedown date. Also adds
+    ``n_points`` (points in the series). Sorted by key then ``as_of``.
+
+    ``metrics`` restricts to some metrics (default: all); ``scope`` as in :func:`latest`.
+    """
+    figures = in_scope(figures, scope)
+    frame = figures if "value_std" in figures else normalize(figures, units)
+    frame = with_source_kind(frame, sources)
+    if metrics is not None:
+        frame = frame.loc[frame["metric"].astype("string").isin(list(metrics)).fillna(False)]
+    points = _pick_latest(frame, [*KEY, "as_of"], prefer)
+    dates = operations[["operation_id", "takedown_date"]].drop_duplicates("operation_id")
+    points = points.merge(dates, on="operation_id", how="left")
+    delta = (points["as_of"] - points["takedown_date"]).dt.total_seconds() / 86400.0
+    points["months_since_takedown"] = delta / DAYS_PER_MONTH
+    points = points.sort_values([*KEY, "as_of"], kind="stable", ignore_index=True)
+    points["n_points"] = points.groupby(KEY, dropna=False, observed=True)["as_of"].transform("size")
+    return points

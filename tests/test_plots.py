@@ -1,0 +1,95 @@
+"""Plots: each returns a Figure under Agg, with its caption and the promised scales."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from sting_outcomes import plots  # noqa: E402
+from sting_outcomes.growth import fit_series, saturating  # noqa: E402
+
+CAPTION = "Source: synthetic test figures (data/figures.csv layout)."
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    plots.set_theme()
+    yield
+    plt.close("all")
+
+
+def caption_texts(fig: Figure) -> list[str]:
+    return [t.get_text() for t in fig.texts]
+
+
+def test_dot_plot_log_scale_markers_and_caption() -> None:
+    df = pd.DataFrame(
+        {
+            "label": ["anom · arrests", "anom · arrests", "encrochat · arrests", "sky · arrests"],
+            "value_std": [800.0, 1000.0, 6558.0, 0.0],  # the zero cannot sit on a log axis
+            "lower": [800.0, 1000.0, 6558.0, 0.0],
+            "upper": [800.0, np.inf, 6558.0, 0.0],
+            "source_kind": ["primary", "secondary", "primary", "primary"],
+        }
+    )
+    fig = plots.dot_plot(df, caption=CAPTION, xlabel="people arrested")
+    assert isinstance(fig, Figure)
+    ax = fig.axes[0]
+    assert ax.get_xscale() == "log"
+    assert CAPTION in caption_texts(fig)
+    assert ax.get_xlabel() == "people arrested"
+    fig.savefig(__import__("io").BytesIO(), format="png")
+
+
+def test_tallies_plot_with_fits() -> None:
+    t = np.array([0.0, 1.0, 3.0, 6.0, 12.0, 24.0])
+    df = pd.DataFrame(
+        {
+            "operation_id": "op",
+            "jurisdiction": "global",
+            "metric": "arrests",
+            "category": pd.array([pd.NA] * len(t), dtype="string"),
+            "months_since_takedown": t,
+            "value_std": saturating(t, 1000.0, 0.2) + np.array([800.0, 0, 10, -10, 5, -5]),
+            "source_kind": ["primary", "primary", "secondary", "primary", "primary", "secondary"],
+        }
+    )
+    fits = fit_series(df)
+    fig = plots.tallies_plot(df, fits, caption=CAPTION)
+    ax = fig.axes[0]
+    assert len(ax.lines) >= 2  # fitted curve + the action-day line
+    assert len(ax.collections) >= 2  # points + confidence band
+    assert CAPTION in caption_texts(fig)
+    assert isinstance(plots.tallies_plot(df), Figure)
+
+
+def test_funnel_plot_bars_and_ratios() -> None:
+    df = pd.DataFrame(
+        {
+            "operation_id": ["op"] * 4 + ["op2"] * 2,
+            "jurisdiction": ["AU"] * 4 + ["NZ"] * 2,
+            "stage": ["arrests", "persons_charged", "convictions", "sentence_years", "arrests", "convictions"],
+            "stage_order": [0, 1, 2, 4, 0, 2],
+            "value_std": [300.0, 250.0, 100.0, 80.0, 35.0, 10.0],
+            "ratio": [np.nan, 250 / 300, 0.4, 0.8, np.nan, np.nan],
+        }
+    )
+    fig = plots.funnel_plot(df, caption=CAPTION)
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.texts]
+    assert "83%" in labels and "40%" in labels
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["arrests", "persons_charged", "convictions"]
+    assert CAPTION in caption_texts(fig)
+
+
+def test_without_caption() -> None:
+    df = pd.DataFrame({"label": ["a"], "value_std": [5.0], "source_kind": ["primary"]})
+    fig = plots.dot_plot(df)
+    assert caption_texts(fig) == []
