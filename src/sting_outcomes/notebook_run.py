@@ -9,6 +9,7 @@ folded into a ``<details>`` element; the page shell around it is added by
 from __future__ import annotations
 
 import os
+import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,7 @@ class NotebookResult:
     body: str | None = None
     title: str | None = None
     error: str | None = None
+    warnings: tuple[str, ...] = ()
 
 
 def notebook_title(nb) -> str:
@@ -76,7 +78,8 @@ def execute_notebook(path: str, env: dict[str, str] | None = None) -> NotebookRe
         record_timing=False,
     )
     try:
-        client.execute()
+        # The kernel's own stderr only carries start-up chatter; cell errors arrive as messages.
+        client.execute(stderr=subprocess.DEVNULL)
     except CellExecutionError as exc:
         index, first = _failed_cell(nb)
         last = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
@@ -84,6 +87,7 @@ def execute_notebook(path: str, env: dict[str, str] | None = None) -> NotebookRe
         return NotebookResult(path_.name, time.perf_counter() - start, error=f"{path_.name}: {where} failed: {last}")
     except Exception as exc:  # kernel died, timeout: still name the notebook
         return NotebookResult(path_.name, time.perf_counter() - start, error=f"{path_.name}: {type(exc).__name__}: {exc}")
+    stderr = _strip_stderr(nb)
     exporter = HTMLExporter(
         template_name="folded",
         extra_template_basedirs=[str(TEMPLATE_DIR)],
@@ -91,4 +95,24 @@ def execute_notebook(path: str, env: dict[str, str] | None = None) -> NotebookRe
         exclude_output_prompt=True,
     )
     body, _ = exporter.from_notebook_node(nb)
-    return NotebookResult(path_.name, time.perf_counter() - start, body=body, title=notebook_title(nb))
+    return NotebookResult(path_.name, time.perf_counter() - start, body=body, title=notebook_title(nb), warnings=stderr)
+
+
+def _strip_stderr(nb) -> tuple[str, ...]:
+    """Remove stderr stream outputs (warnings) from the executed notebook; return their text.
+
+    They carry temporary paths and process ids that would make pages differ between
+    builds, and they are for the author, not the reader: the build prints them instead.
+    """
+    texts = []
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        kept = []
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "stream" and out.get("name") == "stderr":
+                texts.append(out.get("text", "").strip())
+            else:
+                kept.append(out)
+        cell.outputs = kept
+    return tuple(t for t in texts if t)

@@ -24,7 +24,10 @@ STYLE = """
 body{font:16px/1.55 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--ink);background:var(--bg);margin:0}
 header.site{border-bottom:1px solid var(--rule);padding:.6rem 1.2rem;font-size:.95rem}
 header.site a{color:var(--accent);margin-right:1rem;text-decoration:none}
-main{max-width:60rem;margin:1.5rem auto;padding:0 1.2rem}
+main{max-width:72rem;margin:1.5rem auto;padding:0 1.2rem}
+.output_html,.output_subarea{overflow-x:auto;max-width:100%}
+.output_html table{width:max-content}
+.output_html td{max-width:30rem}
 h1,h2,h3{line-height:1.25}
 a{color:var(--accent)}
 table{border-collapse:collapse;font-size:.9rem;margin:.8rem 0}
@@ -38,6 +41,10 @@ details.code-fold>summary{color:var(--muted);font-size:.8rem;cursor:pointer}
 .output_stderr{display:none}
 .caption,.muted{color:var(--muted);font-size:.85rem}
 .anchor-link{display:none}
+.explorer-wrap{overflow-x:auto;margin:0 -1.2rem}
+.explorer-wrap table{width:max-content;font-size:.82rem}
+.explorer-wrap td{max-width:22rem}
+#figures th{cursor:pointer;position:sticky;top:0}
 footer{border-top:1px solid var(--rule);margin-top:3rem;padding:1rem 1.2rem;color:var(--muted);font-size:.85rem}
 """
 
@@ -132,8 +139,12 @@ EXPLORER_SCRIPT = """
       td.appendChild(a);
     } else {
       var v = row[key];
-      td.textContent = (v === null || v === undefined) ? '' : String(v);
-      if (typeof v === 'number') td.className = 'num';
+      if (typeof v === 'number') {
+        td.textContent = v.toLocaleString('en-US', {maximumFractionDigits: 3});
+        td.className = 'num';
+      } else {
+        td.textContent = (v === null || v === undefined) ? '' : String(v);
+      }
     }
     return td;
   }
@@ -218,7 +229,7 @@ reference rates on the as-of date. <a href="figures_normalized.csv">Download the
 figures (CSV)</a>.</p>
 <p><input id="search" type="search" placeholder="Filter, e.g. anom arrests AU" size="40" aria-label="Filter figures">
 <span id="count" class="muted"></span></p>
-<div style="overflow-x:auto"><table id="figures"><thead><tr>{heads}</tr></thead><tbody></tbody></table></div>
+<div class="explorer-wrap"><table id="figures"><thead><tr>{heads}</tr></thead><tbody></tbody></table></div>
 <noscript><p>The table needs JavaScript; the same data are in figures_normalized.csv.</p></noscript>
 <script type="application/json" id="figures-columns">{_script_json(EXPLORER_COLUMNS)}</script>
 <script type="application/json" id="figures-data">{_script_json(explorer_records(ds, normalized))}</script>

@@ -39,8 +39,20 @@ class Table:
     def _repr_html_(self) -> str:
         import html
 
-        body = self.frame.to_html(escape=True, na_rep="–", float_format=self.float_format.format, border=0)
+        frame = self.frame.apply(lambda col: col.map(self._cell))
+        index = self.frame.index
+        show_index = index.nlevels > 1 or index.name is not None or not pd.api.types.is_integer_dtype(index)
+        body = frame.to_html(escape=True, border=0, index=show_index)
         return f'{body}\n<p class="caption">{html.escape(self.caption)}</p>'
+
+    def _cell(self, value) -> str:
+        if value is None or (not isinstance(value, str) and pd.isna(value)):
+            return "–"
+        if isinstance(value, float):
+            return self.float_format.format(value)
+        if isinstance(value, pd.Timestamp):
+            return value.strftime("%Y-%m-%d")
+        return str(value)
 
     def __repr__(self) -> str:
         return f"{self.frame.to_string()}\n{self.caption}"

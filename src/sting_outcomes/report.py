@@ -85,7 +85,9 @@ def build(
     for nb in notebooks:
         title = titles.get(nb.name) or _cached_title(cached[nb.name]) or nb.stem
         links.append(PageLink(f"{nb.stem}.html", title))
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent if out_dir.parent.exists() else None))
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
+    staging.chmod(0o755)  # mkdtemp makes it private; a report folder is for reading
     try:
         _write_site(staging, ds, links, cached, notebooks, shared, keys, key)
         _swap_in(staging, out_dir)
@@ -121,7 +123,10 @@ def _run_notebooks(todo, data_dir, cached, titles, status, workers, progress) ->
             tmp.replace(cached[result.name])
             titles[result.name] = result.title
             status[result.name] = "executed"
-            progress(f"  executed  {result.name} in {result.seconds:.1f} s")
+            note = f" ({len(result.warnings)} warning output{'s' if len(result.warnings) != 1 else ''} left out of the page)" if result.warnings else ""
+            progress(f"  executed  {result.name} in {result.seconds:.1f} s{note}")
+            for text in result.warnings:
+                progress("    " + text.splitlines()[-1][:200])
     if failures:
         raise BuildError("; ".join(failures))
 
