@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sting_outcomes.funnel import funnel
+from sting_outcomes.justice import funnel
 
 SOURCES = pd.DataFrame(
     {"source_id": pd.array(["agency", "paper"], dtype="string"), "source_kind": pd.Categorical(["primary", "secondary"])}

@@ -18,8 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import sting_outcomes as so
-from sting_outcomes import normalize as nz
-from sting_outcomes.normalize import normalize
+from sting_outcomes import conversion as nz
+from sting_outcomes.conversion import normalize
 
 # ECB euro reference rates on Tuesday 2021-06-08 (units per 1 EUR), as in the bundled file.
 AUD_PER_EUR_2021_06_08 = 1.5718

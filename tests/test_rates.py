@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sting_outcomes.rates import interception_months, outcome_metrics, rates
+from sting_outcomes.per_scale import interception_months, outcome_metrics, rates
 
 OPERATIONS = pd.DataFrame(
     {

@@ -28,3 +28,18 @@ def test_frictionless_sees_the_same_breaks(data_copy) -> None:
     write_csv(data_copy / "figures.csv", rows)
     report = frictionless.validate(str(data_copy / "datapackage.json"))
     assert not report.valid
+
+
+def test_every_detected_conflict_is_explained_in_a_note() -> None:
+    """so.conflicts() pairs are kept on purpose; at least one side must say why they differ."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ds = so.load()
+        pairs = so.conflicts(so.normalize(ds.figures, ds.units))
+    assert len(pairs) > 0
+    notes = ds.figures.set_index("figure_id")["note"]
+    silent = pairs[pairs["figure_id_a"].map(notes).isna() & pairs["figure_id_b"].map(notes).isna()]
+    assert silent.empty, silent[["figure_id_a", "figure_id_b", "metric", "value_a", "value_b"]].to_string()
+

@@ -153,7 +153,7 @@ def funnel_plot(
     title: str | None = None,
     caption: str | None = None,
 ) -> Figure:
-    """Bars per funnel stage (from ``funnel.funnel``), one colour per operation ·
+    """Bars per funnel stage (from ``justice.funnel``), one colour per operation ·
     jurisdiction, with the ratio to the previous stage written above each bar.
     ``sentence_years`` is left out (different unit)."""
     frame = funnel_df.loc[funnel_df["stage"].astype(str) != "sentence_years"].copy()

@@ -144,7 +144,7 @@ def _write_site(staging, ds, links, cached, notebooks, shared, keys, key) -> Non
     """Write every page, the CSV download and the manifest into ``staging``."""
     import json
 
-    from .normalize import normalize
+    from .conversion import normalize
     from .pages import explorer_body, index_body, page
 
     inputs = {"data": ds.version, **{k: v for k, v in shared.items() if k != "data"},

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .normalize import normalize
+from .conversion import normalize
 
 __all__ = ["DAYS_PER_MONTH", "KEY", "conflicts", "in_scope", "latest", "series", "with_source_kind"]
 

@@ -30,7 +30,7 @@ class Coverage:
 
 def coverage(ds: Dataset) -> Coverage:
     """Compute the coverage tables of a loaded dataset."""
-    from .normalize import normalize
+    from .conversion import normalize
     from .select import conflicts
 
     family = ds.figures["metric"].astype("string").map(ds.metrics.set_index("metric")["family"].astype("string"))

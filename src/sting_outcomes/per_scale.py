@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .normalize import normalize
+from .conversion import normalize
 from .paths import DATA_DIR
 from .select import DAYS_PER_MONTH, KEY
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .normalize import normalize
+from .conversion import normalize
 from .select import _pick_latest, in_scope, with_source_kind
 
 __all__ = ["STAGES", "funnel"]
