@@ -49,3 +49,13 @@ def test_broken_datapackage_is_a_data_problem_not_a_traceback(mini_data: Path) -
     assert result.returncode == 1
     assert "datapackage.json:1: not valid JSON" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_summary_prints_coverage(mini_data: Path) -> None:
+    result = run("summary", "--data", str(mini_data))
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "2 operations, 2 sources, 3 figures" in out
+    assert "primary sources: 50% of sources, 67% of figures" in out
+    assert "known conflicts (pairs of figures that disagree): 0" in out
+    assert "figures by operation and metric family" in out and "snapshots per operation" in out
