@@ -85,6 +85,25 @@ def test_two_builds_are_byte_identical(real_build: Path, tmp_path: Path) -> None
     assert digests(tmp_path / "site") == digests(real_build)
 
 
+def test_forked_kernels_render_what_fresh_kernels_render(real_build: Path, tmp_path: Path, monkeypatch) -> None:
+    """Kernels forked from the pre-imported zygote give the same pages as kernels started anew,
+    so sharing the imports changes nothing a reader sees."""
+    monkeypatch.setenv("STING_OUTCOMES_NO_FORK", "1")
+    build(tmp_path / "site", cache_dir=tmp_path / "cache", progress=quiet)
+    assert digests(tmp_path / "site") == digests(real_build)
+
+
+def test_notebooks_do_not_share_state(tmp_path: Path) -> None:
+    """A global set by one notebook is not visible in another built in the same run."""
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    tiny_notebook(notebooks / "01_set.ipynb", body="import os\nos.environ['LEAK'] = 'yes'\nLEAKED = 1")
+    tiny_notebook(notebooks / "02_get.ipynb",
+                  body="import os\nprint('leak' if 'LEAKED' in globals() or os.environ.get('LEAK') else 'clean')")
+    build(tmp_path / "site", notebooks_dir=notebooks, cache_dir=tmp_path / "cache", workers=1, progress=quiet)
+    assert ">clean" in (tmp_path / "site" / "02_get.html").read_text(encoding="utf-8")
+
+
 # -- caching and atomic output on small notebooks ------------------------------------------
 
 def tiny_notebook(path: Path, body: str = "print(len(so.load().figures))") -> None:
@@ -122,6 +141,12 @@ def test_cache_redoes_only_what_changed(tiny) -> None:
     rows[0]["note"] = "changed"
     write_csv(tiny["data"] / "figures.csv", rows, header=list(rows[0]))
     assert set(run(tiny).status.values()) == {"executed"}
+
+
+def test_no_kernel_outlives_the_build(tiny) -> None:
+    run(tiny)
+    left = subprocess.run(["pgrep", "-f", "kernel_fork import serve"], capture_output=True, text=True).stdout.split()
+    assert left == [], f"kernel processes left running: {left}"
 
 
 def test_a_failing_notebook_names_the_cell_and_keeps_the_old_report(tiny) -> None:

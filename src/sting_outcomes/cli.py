@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .paths import DATA_DIR, REPORTS_DIR, display_path
+from .paths import REPORTS_DIR, display_path
 from .problems import DataValidationError
 
 
@@ -25,16 +25,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sting-outcomes", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     validate = sub.add_parser("validate", help="check the data against the contract")
-    validate.add_argument("--data", type=_data_dir, default=DATA_DIR, metavar="DIR",
+    validate.add_argument("--data", type=_data_dir, default=None, metavar="DIR",
                           help="data directory (default: the project's data/)")
     validate.set_defaults(func=cmd_validate)
     build = sub.add_parser("build", help="validate the data, run the notebooks and render reports/")
-    build.add_argument("--data", type=_data_dir, default=DATA_DIR, metavar="DIR", help="data directory")
+    build.add_argument("--data", type=_data_dir, default=None, metavar="DIR", help="data directory")
     build.add_argument("--out", type=Path, default=REPORTS_DIR, metavar="DIR", help="output folder (default: reports/)")
     build.add_argument("--workers", type=int, default=None, metavar="N", help="notebooks run at once (default: cores)")
     build.set_defaults(func=cmd_build)
     summary = sub.add_parser("summary", help="print the dataset's coverage")
-    summary.add_argument("--data", type=_data_dir, default=DATA_DIR, metavar="DIR", help="data directory")
+    summary.add_argument("--data", type=_data_dir, default=None, metavar="DIR", help="data directory")
     summary.set_defaults(func=cmd_summary)
     return parser
 

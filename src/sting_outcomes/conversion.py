@@ -29,7 +29,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from .paths import DATA_DIR
+from .paths import default_data_dir
 
 __all__ = ["APPROX_BAND", "conversion_rates", "ecb_daily_rates", "load_units", "normalize", "qualifier_bounds"]
 
@@ -43,7 +43,7 @@ def load_units(units: pd.DataFrame | None = None) -> pd.DataFrame:
     """The unit vocabulary (``unit, kind, standard_unit, factor``), from ``data/units.csv``
     unless a frame (e.g. ``Dataset.units``) is given."""
     if units is None:
-        units = pd.read_csv(DATA_DIR / "units.csv", dtype={"unit": "string", "standard_unit": "string"})
+        units = pd.read_csv(default_data_dir() / "units.csv", dtype={"unit": "string", "standard_unit": "string"})
     return units
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .paths import DATA_DIR, DATAPACKAGE_NAME
+from .paths import DATAPACKAGE_NAME, default_data_dir
 from .problems import DataValidationError
 from .validate import Table, parse_partial_date, validate_dir
 
@@ -63,8 +63,9 @@ def load(data_dir: str | Path | None = None) -> Dataset:
     Parameters
     ----------
     data_dir:
-        Folder holding ``datapackage.json`` and its CSV files; defaults to the project's
-        ``data/`` (resolved from the project root, not the current directory).
+        Folder holding ``datapackage.json`` and its CSV files; defaults to
+        ``STING_OUTCOMES_DATA`` when set, else the project's ``data/`` (resolved from the
+        project root, never from the current directory).
 
     Raises
     ------
@@ -72,7 +73,7 @@ def load(data_dir: str | Path | None = None) -> Dataset:
         When anything in the data breaks the contract; its message lists every problem
         as ``file:line: column: what is wrong``.
     """
-    data_dir = Path(data_dir) if data_dir is not None else DATA_DIR
+    data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
     tables, problems = validate_dir(data_dir)
     if problems:
         raise DataValidationError(problems)
@@ -125,7 +126,7 @@ def _typed_frame(table: Table, schema: dict) -> pd.DataFrame:
 
 def data_version(data_dir: str | Path | None = None) -> str:
     """Short SHA-256 over ``datapackage.json`` and every file it names, in order."""
-    data_dir = Path(data_dir) if data_dir is not None else DATA_DIR
+    data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
     package_path = data_dir / DATAPACKAGE_NAME
     digest = hashlib.sha256(package_path.read_bytes())
     for resource in json.loads(package_path.read_text(encoding="utf-8"))["resources"]:

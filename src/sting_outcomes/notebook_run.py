@@ -1,6 +1,6 @@
 """Executing one notebook with nbclient and exporting its body as HTML.
 
-This runs inside the build's worker processes. The HTML body comes from nbconvert's
+The build runs several of these concurrently in one event loop. The HTML body comes from nbconvert's
 ``basic`` template (no scripts, styles or fonts from anywhere) with each code input
 folded into a ``<details>`` element; the page shell around it is added by
 :mod:`sting_outcomes.pages`.
@@ -53,24 +53,32 @@ def _failed_cell(nb) -> tuple[int, str]:
     return 0, ""
 
 
-def execute_notebook(path: str, env: dict[str, str] | None = None) -> NotebookResult:
+async def execute_notebook(path: str, zygote=None, kernel_env: dict[str, str] | None = None) -> NotebookResult:
     """Execute the notebook at ``path`` in a fresh kernel and export its HTML body.
 
-    The kernel runs with the notebook's folder as working directory and with ``env``
-    added to its environment (the build passes the data directory and a fixed hash
-    seed). The kernel is shut down immediately after the last cell.
+    The kernel runs with the notebook's folder as working directory and ``kernel_env``
+    added to its environment (data directory, inline plots, hash seed). With a ``zygote`` (see
+    :mod:`sting_outcomes.kernel_fork`) the kernel is forked from a pre-imported process;
+    without one it is started the usual way. The kernel is shut down immediately after
+    the last cell. Errors are returned, not raised, naming the notebook and the cell.
     """
     import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
-    from nbconvert import HTMLExporter
 
     start = time.perf_counter()
     path_ = Path(path)
     nb = nbformat.read(path_, as_version=4)
-    os.environ.update(env or {})
+    km = None
+    if zygote is not None:
+        from .kernel_fork import ForkKernelManager
+
+        km = ForkKernelManager(kernel_name="python3")
+        km.zygote = zygote
+        km.kernel_env = dict(kernel_env or {})
     client = NotebookClient(
         nb,
+        km=km,
         timeout=CELL_TIMEOUT_S,
         kernel_name="python3",
         resources={"metadata": {"path": str(path_.parent)}},
@@ -79,7 +87,8 @@ def execute_notebook(path: str, env: dict[str, str] | None = None) -> NotebookRe
     )
     try:
         # The kernel's own stderr only carries start-up chatter; cell errors arrive as messages.
-        client.execute(stderr=subprocess.DEVNULL)
+        # cleanup_kc: shut the kernel down even though we, not nbclient, made its manager.
+        await client.async_execute(cleanup_kc=True, stderr=subprocess.DEVNULL, env={**os.environ, **(kernel_env or {})})
     except CellExecutionError as exc:
         index, first = _failed_cell(nb)
         last = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
@@ -88,6 +97,14 @@ def execute_notebook(path: str, env: dict[str, str] | None = None) -> NotebookRe
     except Exception as exc:  # kernel died, timeout: still name the notebook
         return NotebookResult(path_.name, time.perf_counter() - start, error=f"{path_.name}: {type(exc).__name__}: {exc}")
     stderr = _strip_stderr(nb)
+    body = export_body(nb)
+    return NotebookResult(path_.name, time.perf_counter() - start, body=body, title=notebook_title(nb), warnings=stderr)
+
+
+def export_body(nb) -> str:
+    """HTML body of an executed notebook: nbconvert's basic template, code folded."""
+    from nbconvert import HTMLExporter
+
     exporter = HTMLExporter(
         template_name="folded",
         extra_template_basedirs=[str(TEMPLATE_DIR)],
@@ -95,7 +112,7 @@ def execute_notebook(path: str, env: dict[str, str] | None = None) -> NotebookRe
         exclude_output_prompt=True,
     )
     body, _ = exporter.from_notebook_node(nb)
-    return NotebookResult(path_.name, time.perf_counter() - start, body=body, title=notebook_title(nb), warnings=stderr)
+    return body
 
 
 def _strip_stderr(nb) -> tuple[str, ...]:

@@ -22,11 +22,18 @@ def _find_root() -> Path:
 
 
 PROJECT_ROOT: Path = _find_root()
-DATA_DIR: Path = Path(os.environ.get("STING_OUTCOMES_DATA") or PROJECT_ROOT / "data").resolve()
+DATA_DIR: Path = PROJECT_ROOT / "data"
 NOTEBOOKS_DIR: Path = PROJECT_ROOT / "notebooks"
 REPORTS_DIR: Path = PROJECT_ROOT / "reports"
 CACHE_DIR: Path = PROJECT_ROOT / ".cache" / "build"
 DATAPACKAGE_NAME = "datapackage.json"
+
+
+def default_data_dir() -> Path:
+    """The data directory to use when none is given: ``STING_OUTCOMES_DATA`` if set (read
+    at call time, so a kernel forked from a pre-imported process sees its own), else
+    the project's ``data/``."""
+    return Path(os.environ.get("STING_OUTCOMES_DATA") or DATA_DIR).resolve()
 
 
 def display_path(path: Path) -> str:

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from .conversion import normalize
-from .paths import DATA_DIR
+from .paths import default_data_dir
 from .select import DAYS_PER_MONTH, KEY
 
 __all__ = ["OUTCOME_METRICS", "interception_months", "outcome_metrics", "rates"]
@@ -34,7 +34,7 @@ OUTCOME_METRICS = ("arrests", "persons_charged", "charges")
 def outcome_metrics(metrics_vocab: pd.DataFrame | None = None) -> list[str]:
     """arrests, persons_charged, charges and every ``seizures``-family metric of the
     vocabulary (``Dataset.metrics``; default ``data/metrics.csv``)."""
-    vocab = metrics_vocab if metrics_vocab is not None else pd.read_csv(DATA_DIR / "metrics.csv")
+    vocab = metrics_vocab if metrics_vocab is not None else pd.read_csv(default_data_dir() / "metrics.csv")
     seizures = vocab.loc[vocab["family"].astype(str) == "seizures", "metric"].astype(str).tolist()
     return [*OUTCOME_METRICS, *seizures]
 

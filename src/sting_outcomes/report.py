@@ -3,8 +3,9 @@
 ``build()`` decides what to redo from content hashes (:mod:`sting_outcomes.build_cache`):
 an unchanged rebuild executes nothing and returns in milliseconds; an edited notebook
 re-executes only itself; changed data, package code or lock re-execute every notebook.
-Notebooks run in a pool of worker processes (one per core, each notebook in its own
-kernel). Output is written to a temporary folder beside ``reports/`` and swapped in only
+Notebooks run concurrently, one per core, each in its own kernel process; kernels are
+forked from one pre-imported process (:mod:`sting_outcomes.kernel_fork`) so the build
+pays the imports once; set ``STING_OUTCOMES_NO_FORK=1`` to start kernels the usual way. Output is written to a temporary folder beside ``reports/`` and swapped in only
 when every notebook succeeded, so a failure leaves the previous report untouched.
 No timestamps are written: unchanged inputs give byte-identical files.
 """
@@ -16,13 +17,12 @@ import shutil
 import sys
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 from . import build_cache
-from .paths import CACHE_DIR, DATA_DIR, NOTEBOOKS_DIR, REPORTS_DIR
+from .paths import CACHE_DIR, NOTEBOOKS_DIR, REPORTS_DIR, default_data_dir
 
 
 class BuildError(RuntimeError):
@@ -57,7 +57,7 @@ def build(
     and :class:`BuildError` when a notebook fails; in both cases ``out_dir`` is untouched.
     """
     start = time.perf_counter()
-    data_dir = Path(data_dir or DATA_DIR).resolve()
+    data_dir = Path(data_dir or default_data_dir()).resolve()
     out_dir, cache_dir = Path(out_dir), Path(cache_dir)
     notebooks = sorted(Path(notebooks_dir).glob("[0-9]*.ipynb"))
     shared = build_cache.shared_inputs(data_dir)
@@ -67,31 +67,33 @@ def build(
         progress(f"up to date: {out_dir.name}/ matches its inputs ({len(notebooks)} notebooks)")
         return BuildSummary(out_dir, {n: "cached" for n in keys}, time.perf_counter() - start, up_to_date=True)
 
-    from .data import load  # heavy imports only once work is needed
-
-    ds = load(data_dir)  # validate before spending time on notebooks
     cache_dir.mkdir(parents=True, exist_ok=True)
     cached = {n: cache_dir / f"{Path(n).stem}.{k[:20]}.html" for n, k in keys.items()}
     todo = [nb for nb in notebooks if not cached[nb.name].exists()]
     status = {nb.name: "cached" for nb in notebooks if nb not in todo}
     for name in status:
         progress(f"  cached    {name}")
-    titles: dict[str, str] = {}
-    _run_notebooks(todo, data_dir, cached, titles, status, workers, progress)
-
-    from .pages import PageLink
-
-    links = []
-    for nb in notebooks:
-        title = titles.get(nb.name) or _cached_title(cached[nb.name]) or nb.stem
-        links.append(PageLink(f"{nb.stem}.html", title))
+    # Start the kernels' pre-imports now: they run while the data are validated and the
+    # data pages are written.
+    kernel_env = {**KERNEL_ENV, "STING_OUTCOMES_DATA": str(data_dir)}
+    zygote = _start_zygote(kernel_env) if todo else None
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
     staging.chmod(0o755)  # mkdtemp makes it private; a report folder is for reading
     try:
-        _write_site(staging, ds, links, cached, notebooks, shared, keys, key)
+        from .data import load  # heavy imports only once work is needed
+        from .pages import PageLink
+
+        ds = load(data_dir)  # validate before spending time on notebooks
+        links = [PageLink(f"{nb.stem}.html", _source_title(nb)) for nb in notebooks]
+        _write_data_pages(staging, ds, links, shared, keys)
+        _run_notebooks(todo, kernel_env, cached, status, workers, progress, zygote)
+        _write_notebook_pages(staging, ds, links, cached, notebooks)
+        _write_manifest(staging, ds, key)
         _swap_in(staging, out_dir)
     finally:
+        if zygote is not None:
+            zygote.close()
         shutil.rmtree(staging, ignore_errors=True)
     _prune_cache(cache_dir, set(cached.values()))
     seconds = time.perf_counter() - start
@@ -100,71 +102,100 @@ def build(
     return BuildSummary(out_dir, status, seconds)
 
 
-def _run_notebooks(todo, data_dir, cached, titles, status, workers, progress) -> None:
-    """Execute ``todo`` in a process pool; cache each success; raise on the first failure."""
+def _start_zygote(kernel_env: dict[str, str]):
+    from .kernel_fork import SUPPORTED, Zygote
+
+    if not SUPPORTED or os.environ.get("STING_OUTCOMES_NO_FORK") == "1":
+        return None
+    return Zygote(kernel_env)
+
+
+def _source_title(notebook: Path) -> str:
+    """The page title: the notebook's first level-one heading, read without executing it."""
+    import nbformat
+
+    from .notebook_run import notebook_title
+
+    return notebook_title(nbformat.read(notebook, as_version=4)) or notebook.stem
+
+
+KERNEL_ENV = {"PYTHONHASHSEED": "0", "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
+
+
+def _run_notebooks(todo, kernel_env, cached, status, workers, progress, zygote) -> None:
+    """Execute ``todo``, ``workers`` at a time; cache each success; raise if any failed."""
     if not todo:
         return
-    from .notebook_run import execute_notebook
+    import asyncio
 
-    env = {"STING_OUTCOMES_DATA": str(data_dir), "PYTHONHASHSEED": "0", "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
     workers = workers or min(len(todo), os.cpu_count() or 1)
     failures = []
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures = {pool.submit(execute_notebook, str(nb), env): nb for nb in todo}
-        for future in futures:
-            result = future.result()
-            if result.error:
-                failures.append(result.error)
-                status[result.name] = "failed"
-                progress(f"  FAILED    {result.name} after {result.seconds:.1f} s")
-                continue
-            tmp = cached[result.name].with_suffix(".tmp")
-            tmp.write_text(_cache_entry(result.title, result.body), encoding="utf-8")
-            tmp.replace(cached[result.name])
-            titles[result.name] = result.title
-            status[result.name] = "executed"
-            note = f" ({len(result.warnings)} warning output{'s' if len(result.warnings) != 1 else ''} left out of the page)" if result.warnings else ""
-            progress(f"  executed  {result.name} in {result.seconds:.1f} s{note}")
-            for text in result.warnings:
-                progress("    " + text.splitlines()[-1][:200])
+
+    def done(result) -> None:
+        if result.error:
+            failures.append(result.error)
+            status[result.name] = "failed"
+            progress(f"  FAILED    {result.name} after {result.seconds:.1f} s")
+            return
+        tmp = cached[result.name].with_suffix(".tmp")
+        tmp.write_text(result.body, encoding="utf-8")
+        tmp.replace(cached[result.name])
+        status[result.name] = "executed"
+        note = f" ({len(result.warnings)} warning output{'s' if len(result.warnings) != 1 else ''} left out of the page)" if result.warnings else ""
+        progress(f"  executed  {result.name} in {result.seconds:.1f} s{note}")
+        for text in result.warnings:
+            progress("    " + text.splitlines()[-1][:200])
+
+    asyncio.run(_execute_all(todo, workers, done, zygote, kernel_env))
     if failures:
         raise BuildError("; ".join(failures))
 
 
-def _cache_entry(title: str, body: str) -> str:
-    return f"<!-- title: {title.replace('--', '- -')} -->\n{body}"
+async def _execute_all(todo, workers, done, zygote, kernel_env) -> None:
+    """Run the notebooks concurrently (each in its own kernel process) with a bound."""
+    import asyncio
+
+    from .notebook_run import execute_notebook
+
+    gate = asyncio.Semaphore(workers)
+
+    async def one(path: Path):
+        async with gate:
+            return await execute_notebook(str(path), zygote, kernel_env)
+
+    for finished in asyncio.as_completed([one(nb) for nb in todo]):
+        done(await finished)
 
 
-def _cached_title(path: Path) -> str | None:
-    first = path.read_text(encoding="utf-8").split("\n", 1)[0]
-    return first.removeprefix("<!-- title: ").removesuffix(" -->") if first.startswith("<!-- title: ") else None
-
-
-def _write_site(staging, ds, links, cached, notebooks, shared, keys, key) -> None:
-    """Write every page, the CSV download and the manifest into ``staging``."""
-    import json
-
+def _write_data_pages(staging, ds, links, shared, keys) -> None:
+    """Index, explorer and the normalised CSV (they need the data, not the notebooks)."""
     from .conversion import normalize
     from .pages import explorer_body, index_body, page
 
     inputs = {"data": ds.version, **{k: v for k, v in shared.items() if k != "data"},
               **{f"notebook {n}": k for n, k in keys.items()}}
-    files: dict[str, str] = {}
+    normalized = normalize(ds.figures, ds.units)
+    (staging / "index.html").write_text(page("Overview", index_body(ds, links, inputs), links, ds.version), encoding="utf-8")
+    (staging / "explorer.html").write_text(page("Data explorer", explorer_body(ds, normalized), links, ds.version),
+                                           encoding="utf-8")
+    normalized.sort_values("figure_id").to_csv(staging / "figures_normalized.csv", index=False, lineterminator="\n")
 
-    def write(name: str, text: str) -> None:
-        (staging / name).write_text(text, encoding="utf-8")
+
+def _write_notebook_pages(staging, ds, links, cached, notebooks) -> None:
+    from .pages import page
 
     for nb, link in zip(notebooks, links):
-        body = cached[nb.name].read_text(encoding="utf-8").split("\n", 1)[1]
-        write(link.file, page(link.title, body, links, ds.version))
-    normalized = normalize(ds.figures, ds.units)
-    write("index.html", page("Overview", index_body(ds, links, inputs), links, ds.version))
-    write("explorer.html", page("Data explorer", explorer_body(ds, normalized), links, ds.version))
-    normalized.sort_values("figure_id").to_csv(staging / "figures_normalized.csv", index=False, lineterminator="\n")
-    for path in sorted(staging.iterdir()):
-        files[path.name] = build_cache.file_digest(path)
-    manifest = {"build_key": key, "data_version": ds.version, "inputs": inputs, "files": files}
-    write(build_cache.MANIFEST_NAME, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+        body = cached[nb.name].read_text(encoding="utf-8")
+        (staging / link.file).write_text(page(link.title, body, links, ds.version), encoding="utf-8")
+
+
+def _write_manifest(staging, ds, key) -> None:
+    """``build.json``: the build key and a digest of every file, for the up-to-date check."""
+    import json
+
+    files = {path.name: build_cache.file_digest(path) for path in sorted(staging.iterdir())}
+    manifest = {"build_key": key, "data_version": ds.version, "files": files}
+    (staging / build_cache.MANIFEST_NAME).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
 def _swap_in(staging: Path, out_dir: Path) -> None:
