@@ -183,22 +183,31 @@ def normalize(
     """
     units = load_units(units)
     out = figures.copy()
-    unit = out["unit"].astype("string")
-    unknown = sorted(set(unit.dropna()) - set(units["unit"].astype(str)))
+    # Look units up once per distinct unit, then spread by integer code: mapping a
+    # million strings one by one took most of the time.
+    codes, uniques = pd.factorize(out["unit"].astype("string"))
+    uniques = pd.Index(uniques.astype(str))
+    unknown = sorted(set(uniques) - set(units["unit"].astype(str)))
     if unknown:
         raise ValueError(f"units not in the unit vocabulary: {', '.join(unknown)}")
 
-    table = units.set_index(units["unit"].astype(str))
-    kind = unit.map(table["kind"].astype(str)).astype("string")
-    std_unit = unit.map(table["standard_unit"].astype(str)).astype("string")
-    factor = unit.map(table["factor"].astype("float64")).astype("float64")
+    table = units.set_index(units["unit"].astype(str)).reindex(uniques)
+
+    def spread(column: str, dtype: str) -> pd.Series:
+        values = pd.array(table[column].to_numpy(), dtype=dtype).take(codes, allow_fill=True)
+        return pd.Series(values, index=out.index)
+
+    kind = spread("kind", "string")
+    std_unit = spread("standard_unit", "string")
+    factor = spread("factor", "float64").astype("float64")
     is_money = kind.eq("money").fillna(False).to_numpy(bool)
+    money_units = sorted(set(table.loc[table["kind"].eq("money"), "standard_unit"].dropna()))
 
     value = out["value"].astype("float64")
     value_high = out["value_high"].astype("float64") if "value_high" in out else pd.Series(np.nan, index=out.index)
-    to = _money_factors(out, is_money, sorted(set(std_unit[is_money].dropna()) | {"USD", "EUR"}), max_rate_age_days)
+    to = _money_factors(out, is_money, sorted(set(money_units) | {"USD", "EUR"}), max_rate_age_days)
 
-    for currency in set(std_unit[is_money].dropna()):
+    for currency in money_units:
         rows = std_unit.eq(currency).fillna(False).to_numpy(bool) & is_money
         factor = factor.where(~rows, to[currency])
 
