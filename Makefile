@@ -8,13 +8,14 @@ LAB_VENV := .venv-lab
 LAB_LOCK := locks/requirements-lab.txt
 STAMP := $(VENV)/.installed
 
-.PHONY: report test lab validate summary lock clean help
+.PHONY: report test lab validate summary bench lock clean help
 
 help:
 	@echo "make report   build reports/index.html (validates the data first)"
 	@echo "make test     run the whole test suite"
 	@echo "make lab      open JupyterLab on notebooks/ with the project's kernel"
 	@echo "make validate check data/ against the contract"
+	@echo "make bench    time the build against nbconvert and the helpers at scale (minutes)"
 	@echo "make lock     re-resolve the pinned lock files after editing pyproject.toml"
 
 $(STAMP): $(LOCK) pyproject.toml
@@ -36,6 +37,10 @@ summary: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# Not part of make test: it takes minutes and measures rather than asserts.
+bench: $(STAMP)
+	$(BIN)/sting-outcomes bench
 
 # JupyterLab lives in its own environment: its server stack (jupyter-events and the
 # jsonschema format extras) slows every import of nbformat, which the build does not need.
