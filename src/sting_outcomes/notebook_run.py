@@ -25,7 +25,6 @@ class NotebookResult:
     name: str
     seconds: float
     body: str | None = None
-    title: str | None = None
     error: str | None = None
     warnings: tuple[str, ...] = ()
 
@@ -98,7 +97,7 @@ async def execute_notebook(path: str, zygote=None, kernel_env: dict[str, str] | 
         return NotebookResult(path_.name, time.perf_counter() - start, error=f"{path_.name}: {type(exc).__name__}: {exc}")
     stderr = _strip_stderr(nb)
     body = export_body(nb)
-    return NotebookResult(path_.name, time.perf_counter() - start, body=body, title=notebook_title(nb), warnings=stderr)
+    return NotebookResult(path_.name, time.perf_counter() - start, body=body, warnings=stderr)
 
 
 def export_body(nb) -> str:
