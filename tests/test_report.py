@@ -156,7 +156,8 @@ def test_a_failing_notebook_names_the_cell_and_keeps_the_old_report(tiny) -> Non
     with pytest.raises(BuildError) as info:
         run(tiny)
     assert "02_two.ipynb: code cell 2" in str(info.value)
-    assert "broken on purpose" in str(info.value)
+    assert "ValueError: broken on purpose" in str(info.value)
+    assert "\x1b[" not in str(info.value)
     assert digests(tiny["out"]) == before
 
 

@@ -9,12 +9,14 @@ folded into a ``<details>`` element; the page shell around it is added by
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 CELL_TIMEOUT_S = 900
 
 
@@ -90,7 +92,8 @@ async def execute_notebook(path: str, zygote=None, kernel_env: dict[str, str] | 
         await client.async_execute(cleanup_kc=True, stderr=subprocess.DEVNULL, env={**os.environ, **(kernel_env or {})})
     except CellExecutionError as exc:
         index, first = _failed_cell(nb)
-        last = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        text = _ANSI.sub("", str(exc)).strip()  # tracebacks arrive coloured for terminals
+        last = text.splitlines()[-1] if text else type(exc).__name__
         where = f"code cell {index} ({first!r})" if index else "a cell"
         return NotebookResult(path_.name, time.perf_counter() - start, error=f"{path_.name}: {where} failed: {last}")
     except Exception as exc:  # kernel died, timeout: still name the notebook

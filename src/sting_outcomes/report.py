@@ -5,8 +5,9 @@ an unchanged rebuild executes nothing and returns in milliseconds; an edited not
 re-executes only itself; changed data, package code or lock re-execute every notebook.
 Notebooks run concurrently, one per core, each in its own kernel process; kernels are
 forked from one pre-imported process (:mod:`sting_outcomes.kernel_fork`) so the build
-pays the imports once; set ``STING_OUTCOMES_NO_FORK=1`` to start kernels the usual way. Output is written to a temporary folder beside ``reports/`` and swapped in only
-when every notebook succeeded, so a failure leaves the previous report untouched.
+pays the imports once; set ``STING_OUTCOMES_NO_FORK=1`` to start kernels the usual way.
+Output is written to a temporary folder beside ``reports/`` and swapped in only when
+every notebook succeeded, so a failure leaves the previous report untouched.
 No timestamps are written: unchanged inputs give byte-identical files.
 """
 
