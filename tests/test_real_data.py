@@ -43,3 +43,11 @@ def test_every_detected_conflict_is_explained_in_a_note() -> None:
     silent = pairs[pairs["figure_id_a"].map(notes).isna() & pairs["figure_id_b"].map(notes).isna()]
     assert silent.empty, silent[["figure_id_a", "figure_id_b", "metric", "value_a", "value_b"]].to_string()
 
+
+
+def test_secondary_repeats_of_primary_figures_say_why_they_stay() -> None:
+    """CURATION rule 3: a press row that restates an agency figure goes, unless its note says what it adds."""
+    ds = so.load()
+    repeats = so.secondary_repeats(ds.figures, ds.sources)
+    silent = repeats[repeats["note"].fillna("").str.strip() == ""]
+    assert silent.empty, silent.to_string()

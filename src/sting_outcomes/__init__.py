@@ -39,6 +39,7 @@ _EXPORTS = {
     "part_sums": "reconcile",
     "caption": "provenance",
     "table": "provenance",
+    "secondary_repeats": "provenance",
 }
 __all__ = sorted([*_EXPORTS, "plots"])
 
