@@ -51,3 +51,17 @@ def test_secondary_repeats_of_primary_figures_say_why_they_stay() -> None:
     repeats = so.secondary_repeats(ds.figures, ds.sources)
     silent = repeats[repeats["note"].fillna("").str.strip() == ""]
     assert silent.empty, silent.to_string()
+
+
+def test_notes_cite_only_figures_that_exist() -> None:
+    """A note that points at another row ("see anom-0032") must point at a row still in the data."""
+    import re
+
+    ds = so.load()
+    ops = sorted(ds.operations["operation_id"], key=len, reverse=True)
+    cited = re.compile(r"\b((?:%s)-\d{4})\b" % "|".join(map(re.escape, ops)))
+    known = set(ds.figures["figure_id"])
+    text = ds.figures["note"].fillna("") + " " + ds.figures["locator"].fillna("")
+    dangling = [(fid, ref) for fid, words in zip(ds.figures["figure_id"], text)
+                for ref in cited.findall(words) if ref not in known]
+    assert not dangling, dangling
