@@ -67,34 +67,26 @@ def table(frame: pd.DataFrame, caption_text: str, float_format: str = "{:,.0f}")
 REPEAT_WINDOW_DAYS = 14
 
 
-def _as_of_start(as_of: pd.Series) -> pd.Series:
-    """First day of each ``as_of`` (YYYY, YYYY-MM or YYYY-MM-DD) as a timestamp."""
-    if pd.api.types.is_datetime64_any_dtype(as_of):
-        return as_of  # already loaded by so.load(): month-only dates are the 1st
-    text = as_of.astype(str)
-    padded = text.where(text.str.len() != 7, text + "-01").where(text.str.len() != 4, text + "-01-01")
-    return pd.to_datetime(padded, format="%Y-%m-%d")
-
-
 def secondary_repeats(figures: pd.DataFrame, sources: pd.DataFrame,
                       window_days: int = REPEAT_WINDOW_DAYS) -> pd.DataFrame:
     """Secondary figures that restate a primary figure (CURATION rule 3).
 
     A secondary row repeats a primary row when both give the same operation, jurisdiction,
-    metric, category, unit, value, value_high and qualifier, and their ``as_of`` dates (first
-    day of a month-only date) lie at most ``window_days`` apart. Such a row should be dropped
+    metric, category, unit, value, value_high and qualifier, and their ``as_of`` dates lie at
+    most ``window_days`` apart. ``figures`` is as :func:`sting_outcomes.load` returns it, so a
+    month-only ``as_of`` is already dated the 1st. Such a row should be dropped
     unless it adds a detail or disagrees, which its ``note`` must then say. Returns one row
     per pair: ``secondary_id``, ``primary_id``, ``days_apart`` and the secondary's ``note``.
     """
     key = ["operation_id", "jurisdiction", "metric", "category", "unit", "value", "value_high", "qualifier"]
     kind = figures["source_id"].map(sources.set_index("source_id")["source_kind"]).astype("string")
-    f = figures.assign(_start=_as_of_start(figures["as_of"]))
+    f = figures.copy()
     for column in key:
         f[column] = f[column].astype("string").fillna("")
-    primary = f.loc[kind == "primary", key + ["figure_id", "_start"]]
-    secondary = f.loc[kind == "secondary", key + ["figure_id", "_start", "note"]]
+    primary = f.loc[kind == "primary", key + ["figure_id", "as_of"]]
+    secondary = f.loc[kind == "secondary", key + ["figure_id", "as_of", "note"]]
     pairs = secondary.merge(primary, on=key, suffixes=("_s", "_p"))
-    pairs["days_apart"] = (pairs["_start_s"] - pairs["_start_p"]).dt.days.abs()
+    pairs["days_apart"] = (pairs["as_of_s"] - pairs["as_of_p"]).dt.days.abs()
     pairs = pairs[pairs["days_apart"] <= window_days]
     out = pairs.rename(columns={"figure_id_s": "secondary_id", "figure_id_p": "primary_id"})
     out = out[["secondary_id", "primary_id", "days_apart", "note"]].sort_values(["secondary_id", "primary_id"])
