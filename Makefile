@@ -8,11 +8,12 @@ LAB_VENV := .venv-lab
 LAB_LOCK := locks/requirements-lab.txt
 STAMP := $(VENV)/.installed
 
-.PHONY: report test lab validate summary bench lock clean help
+.PHONY: report test lint lab validate summary bench lock clean help
 
 help:
 	@echo "make report   build reports/index.html (validates the data first)"
-	@echo "make test     run the whole test suite"
+	@echo "make test     lint, then run the whole test suite"
+	@echo "make lint     ruff check and ruff format --check over src, tests and benchmarks"
 	@echo "make lab      open JupyterLab on notebooks/ with the project's kernel"
 	@echo "make validate check data/ against the contract"
 	@echo "make bench    time the build against nbconvert and the helpers at scale (minutes)"
@@ -35,12 +36,18 @@ report: $(STAMP)
 summary: $(STAMP)
 	$(BIN)/sting-outcomes summary
 
-test: $(STAMP)
+LINTED := src tests benchmarks
+
+lint: $(STAMP)
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
+
+test: lint
 	$(BIN)/python -m pytest
 
 # Not part of make test: it takes minutes and measures rather than asserts.
 bench: $(STAMP)
-	$(BIN)/sting-outcomes bench
+	$(BIN)/python benchmarks/bench.py
 
 # JupyterLab lives in its own environment: its server stack (jupyter-events and the
 # jsonschema format extras) slows every import of nbformat, which the build does not need.

@@ -30,8 +30,9 @@ def test_validate_lists_three_problems_and_exits_1(mini_data: Path) -> None:
     assert "Traceback" not in result.stderr + result.stdout
     problems = [line for line in result.stderr.splitlines() if "figures.csv:" in line]
     assert len(problems) == 3, result.stderr
-    assert problems[0].endswith("figures.csv:2: source_id: 'gone-2020' is not a known source "
-                                "(known: agency-a-2021-06-08, paper-2021-06)")
+    assert problems[0].endswith(
+        "figures.csv:2: source_id: 'gone-2020' is not a known source (known: agency-a-2021-06-08, paper-2021-06)"
+    )
     assert "figures.csv:3: unit: 'tonnes' is not a known unit (known: " in problems[1]
     assert problems[2].endswith("figures.csv:4: value: -3 is below the minimum 0")
 

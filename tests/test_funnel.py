@@ -6,10 +6,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sting_outcomes.justice import funnel
+from shapes import shaped
+from sting_outcomes.analysis.funnel import funnel
 
 SOURCES = pd.DataFrame(
-    {"source_id": pd.array(["agency", "paper"], dtype="string"), "source_kind": pd.Categorical(["primary", "secondary"])}
+    {
+        "source_id": pd.array(["agency", "paper"], dtype="string"),
+        "source_kind": pd.Categorical(["primary", "secondary"]),
+    }
 )
 
 
@@ -28,28 +32,35 @@ def figures(rows: list[tuple]) -> pd.DataFrame:
     return frame
 
 
-FIGS = figures(
-    [
-        ("AU", "arrests", 224, "count", "2021-06-08", "agency"),
-        ("AU", "arrests", 300, "count", "2022-06-08", "agency"),
-        ("AU", "persons_charged", 250, "count", "2022-06-08", "agency"),
-        ("AU", "persons_charged", 260, "count", "2022-06-08", "paper"),  # same day, loses to primary
-        ("AU", "convictions", 100, "count", "2022-06-08", "agency"),
-        ("AU", "arrests", 400, "count", "2023-06-08", "agency"),  # later than other stages: not used
-        ("AU", "persons_sentenced", 80, "count", "2022-06-08", "agency"),
-        ("AU", "sentence_years", 960, "months", "2022-06-08", "agency"),  # 80 years
-        ("NZ", "arrests", 35, "count", "2021-06-08", "agency"),
-        ("NZ", "convictions", 10, "count", "2023-01-01", "agency"),
-    ]
+FIGS = shaped(
+    figures(
+        [
+            ("AU", "arrests", 224, "count", "2021-06-08", "agency"),
+            ("AU", "arrests", 300, "count", "2022-06-08", "agency"),
+            ("AU", "persons_charged", 250, "count", "2022-06-08", "agency"),
+            ("AU", "persons_charged", 260, "count", "2022-06-08", "paper"),  # same day, loses to primary
+            ("AU", "convictions", 100, "count", "2022-06-08", "agency"),
+            ("AU", "arrests", 400, "count", "2023-06-08", "agency"),  # later than other stages: not used
+            ("AU", "persons_sentenced", 80, "count", "2022-06-08", "agency"),
+            ("AU", "sentence_years", 960, "months", "2022-06-08", "agency"),  # 80 years
+            ("NZ", "arrests", 35, "count", "2021-06-08", "agency"),
+            ("NZ", "convictions", 10, "count", "2023-01-01", "agency"),
+        ]
+    ),
+    SOURCES,
 )
 
 
 def test_default_reference_aligns_stages() -> None:
-    out = funnel(FIGS, SOURCES)
+    out = funnel(FIGS)
     au = out.loc[out["jurisdiction"].eq("AU")].set_index("stage")
     assert (au["reference_date"] == pd.Timestamp("2022-06-08")).all()
     assert au["value_std"].to_dict() == {
-        "arrests": 300.0, "persons_charged": 250.0, "convictions": 100.0, "persons_sentenced": 80.0, "sentence_years": 80.0,
+        "arrests": 300.0,
+        "persons_charged": 250.0,
+        "convictions": 100.0,
+        "persons_sentenced": 80.0,
+        "sentence_years": 80.0,
     }
     assert np.isnan(au.loc["arrests", "ratio"])
     assert au.loc["persons_charged", "ratio"] == pytest.approx(250 / 300)
@@ -61,7 +72,7 @@ def test_default_reference_aligns_stages() -> None:
 
 
 def test_missing_previous_stage_gives_nan_ratio_and_all_stages_present() -> None:
-    out = funnel(FIGS, SOURCES)
+    out = funnel(FIGS)
     nz = out.loc[out["jurisdiction"].eq("NZ")].set_index("stage")
     # arrests last reported 2021-06-08, convictions first on 2023-01-01: the reference
     # moves to 2023-01-01 so both stages appear.
@@ -71,9 +82,9 @@ def test_missing_previous_stage_gives_nan_ratio_and_all_stages_present() -> None
 
 
 def test_explicit_reference_date() -> None:
-    out = funnel(FIGS, SOURCES, reference_date="2021-12-31")
+    out = funnel(FIGS, reference_date="2021-12-31")
     au = out.loc[out["jurisdiction"].eq("AU")].set_index("stage")
     assert list(au.index) == ["arrests"] and au.loc["arrests", "value_std"] == 224.0
-    later = funnel(FIGS, SOURCES, reference_date="2024-01-01").set_index(["jurisdiction", "stage"])
+    later = funnel(FIGS, reference_date="2024-01-01").set_index(["jurisdiction", "stage"])
     assert later.loc[("AU", "arrests"), "value_std"] == 400.0
     assert later.loc[("AU", "persons_charged"), "ratio"] == pytest.approx(250 / 400)

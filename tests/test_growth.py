@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sting_outcomes.growth import SaturatingFit, fit_saturating, fit_series, saturating
+from sting_outcomes.analysis.growth import SaturatingFit, fit_saturating, fit_series, saturating
 
 A_TRUE, K_TRUE = 1000.0, 0.25  # plateau (arrests) and rate (per month)
 

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sting_outcomes.models import GLMResult, bootstrap, fit_arrests_glm, model_frame, sensitivity
+from sting_outcomes.analysis.models import GLMResult, bootstrap, fit_arrests_glm, model_frame, sensitivity
 
 # log arrests-per-user: intercept, approach effects (vs police_run), target effect (vs phones)
 TRUE = {
@@ -55,7 +55,9 @@ def test_glm_recovers_coefficients() -> None:
     for term, value in TRUE.items():
         assert coefs.loc[term, "estimate"] == pytest.approx(value, abs=0.12), term
         assert coefs.loc[term, "ci_low"] < value < coefs.loc[term, "ci_high"], term
-    assert coefs.loc["approach[T.infiltrated]", "rate_ratio"] == pytest.approx(np.exp(coefs.loc["approach[T.infiltrated]", "estimate"]))
+    assert coefs.loc["approach[T.infiltrated]", "rate_ratio"] == pytest.approx(
+        np.exp(coefs.loc["approach[T.infiltrated]", "estimate"])
+    )
 
 
 def test_negbin_family_also_recovers() -> None:
@@ -127,8 +129,13 @@ def test_model_frame_pivots_latest_figures() -> None:
             "qualifier": ["at_least", "exact", "exact", "approx", "exact", "exact"],
         }
     )
-    ops = pd.DataFrame({"operation_id": ["a", "b", "c"], "approach": ["police_run", "infiltrated", "sweep"],
-                        "target": ["encrypted_phone_network"] * 3})
+    ops = pd.DataFrame(
+        {
+            "operation_id": ["a", "b", "c"],
+            "approach": ["police_run", "infiltrated", "sweep"],
+            "target": ["encrypted_phone_network"] * 3,
+        }
+    )
     out = model_frame(latest, ops).set_index("operation_id")
     assert list(out.index) == ["a", "b"]  # c has no users figure
     assert out.loc["a", "arrests"] == 800.0 and out.loc["a", "arrests_qualifier"] == "at_least"

@@ -18,8 +18,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import sting_outcomes as so
-from sting_outcomes import conversion as nz
-from sting_outcomes.conversion import normalize
+from shapes import UNITS
+from sting_outcomes.data import units as nz
+from sting_outcomes.data.units import normalize
 
 # ECB euro reference rates on Tuesday 2021-06-08 (units per 1 EUR), as in the bundled file.
 AUD_PER_EUR_2021_06_08 = 1.5718
@@ -71,14 +72,14 @@ def raw_ecb_rates(currency: str) -> dict[str, float]:
     ],
 )
 def test_physical_units_to_standard(value: float, unit: str, expected: float, std: str) -> None:
-    out = normalize(figures([{"value": value, "unit": unit}]))
+    out = normalize(figures([{"value": value, "unit": unit}]), UNITS)
     assert out.loc[0, "value_std"] == pytest.approx(expected, rel=1e-12)
     assert out.loc[0, "unit_std"] == std
     assert math.isnan(out.loc[0, "value_usd"]) and math.isnan(out.loc[0, "value_eur"])
 
 
 def test_aud_to_usd_and_eur_at_ecb_cross_rate() -> None:
-    out = normalize(figures([{"value": 44_934_457.0, "unit": "AUD", "as_of": "2021-06-08"}]))
+    out = normalize(figures([{"value": 44_934_457.0, "unit": "AUD", "as_of": "2021-06-08"}]), UNITS)
     expected_usd = 44_934_457.0 * USD_PER_EUR_2021_06_08 / AUD_PER_EUR_2021_06_08
     expected_eur = 44_934_457.0 / AUD_PER_EUR_2021_06_08
     assert out.loc[0, "value_usd"] == pytest.approx(expected_usd, rel=1e-12)
@@ -100,7 +101,9 @@ def test_month_precision_uses_mean_of_daily_rates() -> None:
     assert len(days) >= 20  # a month of ECB working days
     mean_usd_per_aud = sum(usd[d] / aud[d] for d in days) / len(days)
     mean_eur_per_aud = sum(1 / aud[d] for d in days) / len(days)
-    out = normalize(figures([{"value": 1000.0, "unit": "AUD", "as_of": "2021-06-01", "as_of_precision": "month"}]))
+    out = normalize(
+        figures([{"value": 1000.0, "unit": "AUD", "as_of": "2021-06-01", "as_of_precision": "month"}]), UNITS
+    )
     assert out.loc[0, "value_usd"] == pytest.approx(1000.0 * mean_usd_per_aud, rel=1e-12)
     assert out.loc[0, "value_eur"] == pytest.approx(1000.0 * mean_eur_per_aud, rel=1e-12)
     # and it is not simply the rate of the 1st
@@ -116,7 +119,8 @@ def test_weekend_and_holiday_use_last_earlier_rate() -> None:
                 {"value": 100.0, "unit": "EUR", "as_of": "2021-06-13"},  # Sunday
                 {"value": 100.0, "unit": "GBP", "as_of": "2020-04-13"},  # Easter Monday
             ]
-        )
+        ),
+        UNITS,
     )
     assert out.loc[0, "value_usd"] == pytest.approx(100.0 * USD_PER_EUR_2021_06_11, rel=1e-12)
     assert out.loc[1, "value_usd"] == pytest.approx(100.0 * USD_PER_EUR_2021_06_11, rel=1e-12)
@@ -132,7 +136,8 @@ def test_same_currency_is_identity_and_stale_rate_is_refused() -> None:
                     {"value": 5.0, "unit": "EUR", "as_of": "2021-06-08"},
                     {"value": 5.0, "unit": "USD", "as_of": "2030-01-15"},  # beyond the bundled data
                 ]
-            )
+            ),
+            UNITS,
         )
     assert out.loc[0, "value_usd"] == pytest.approx(5.0)
     assert out.loc[1, "value_eur"] == pytest.approx(5.0)
@@ -149,7 +154,7 @@ def test_rates_computed_once_per_unique_key(monkeypatch: pytest.MonkeyPatch) -> 
 
     monkeypatch.setattr(nz, "conversion_rates", spy)
     rows = [{"value": float(i), "unit": "AUD" if i % 2 else "GBP"} for i in range(400)]
-    out = normalize(figures(rows))
+    out = normalize(figures(rows), UNITS)
     assert seen == [2, 2]  # two unique (currency, date, precision) keys, for USD and for EUR
     assert out["value_usd"].notna().all()
 
@@ -165,6 +170,7 @@ def test_qualifier_bounds() -> None:
                 {"value": 3.0, "unit": "tonne", "qualifier": "approx"},
             ]
         ),
+        UNITS,
         approx_band=0.2,
     )
     assert out["lower"].tolist() == pytest.approx([3000, 3000, 0, 3000, 2400])
@@ -173,17 +179,17 @@ def test_qualifier_bounds() -> None:
 
 
 def test_default_approx_band_is_ten_percent() -> None:
-    out = normalize(figures([{"value": 100.0, "unit": "count", "qualifier": "approx"}]))
+    out = normalize(figures([{"value": 100.0, "unit": "count", "qualifier": "approx"}]), UNITS)
     assert (out.loc[0, "lower"], out.loc[0, "upper"]) == pytest.approx((90.0, 110.0))
 
 
 def test_unknown_unit_is_refused() -> None:
     with pytest.raises(ValueError, match="furlongs"):
-        normalize(figures([{"value": 1.0, "unit": "furlongs"}]))
+        normalize(figures([{"value": 1.0, "unit": "furlongs"}]), UNITS)
 
 
 def test_units_come_from_the_vocabulary_frame() -> None:
-    units = nz.load_units().copy()
+    units = UNITS.copy()
     units.loc[units["unit"] == "tonne", "factor"] = 999.0  # a deliberately wrong table
     out = normalize(figures([{"value": 1.0, "unit": "tonne"}]), units)
     assert out.loc[0, "value_std"] == 999.0
@@ -224,7 +230,7 @@ def test_property_bounds_ordered_and_units_standard(rows: list[dict], band: floa
         if r["as_of_precision"] == "month":
             r["as_of"] = r["as_of"].replace(day=1)
         prepared.append(r)
-    out = normalize(figures(prepared), approx_band=band)
+    out = normalize(figures(prepared), UNITS, approx_band=band)
     assert set(out["unit_std"]) <= STANDARD_UNITS
     assert (out["lower"] <= out["upper"]).all()
     assert (out["lower"] >= 0).all()

@@ -6,14 +6,14 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
 
-from sting_outcomes import plots  # noqa: E402
-from sting_outcomes.growth import fit_series, saturating  # noqa: E402
+from sting_outcomes import plots
+from sting_outcomes.analysis.growth import fit_series, saturating
 
 CAPTION = "Source: synthetic test figures (data/figures.csv layout)."
 

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sting_outcomes.per_scale import interception_months, outcome_metrics, rates
+from shapes import METRICS, shaped
+from sting_outcomes.analysis.rates import interception_months, outcome_metrics, rates
 
 OPERATIONS = pd.DataFrame(
     {
@@ -28,18 +29,20 @@ def latest_figures(rows: list[tuple]) -> pd.DataFrame:
     return frame
 
 
-FIGS = latest_figures(
-    [
-        ("anom", "global", "arrests", None, 800.0, "count", "exact"),
-        ("anom", "global", "users", None, 12_000.0, "count", "exact"),
-        ("anom", "global", "devices", None, 9_000.0, "count", "exact"),
-        ("anom", "global", "drugs_seized", "cocaine", 8_000.0, "kg", "at_least"),
-        ("anom", "AU", "arrests", None, 224.0, "count", "exact"),  # no AU users or devices
-        ("market", "global", "arrests", None, 150.0, "count", "exact"),
-        ("market", "global", "devices", None, 3_000.0, "count", "at_least"),
-        ("nodates", "global", "charges", None, 40.0, "count", "exact"),
-        ("nodates", "global", "users", None, 0.0, "count", "exact"),
-    ]
+FIGS = shaped(
+    latest_figures(
+        [
+            ("anom", "global", "arrests", None, 800.0, "count", "exact"),
+            ("anom", "global", "users", None, 12_000.0, "count", "exact"),
+            ("anom", "global", "devices", None, 9_000.0, "count", "exact"),
+            ("anom", "global", "drugs_seized", "cocaine", 8_000.0, "kg", "at_least"),
+            ("anom", "AU", "arrests", None, 224.0, "count", "exact"),  # no AU users or devices
+            ("market", "global", "arrests", None, 150.0, "count", "exact"),
+            ("market", "global", "devices", None, 3_000.0, "count", "at_least"),
+            ("nodates", "global", "charges", None, 40.0, "count", "exact"),
+            ("nodates", "global", "users", None, 0.0, "count", "exact"),
+        ]
+    )
 )
 
 
@@ -86,7 +89,7 @@ def test_per_parameter_and_metric_selection() -> None:
 
 
 def test_outcome_metrics_include_seizures_from_vocabulary() -> None:
-    names = outcome_metrics()
+    names = outcome_metrics(METRICS)
     assert names[:3] == ["arrests", "persons_charged", "charges"]
     assert {"drugs_seized", "cash_seized", "firearms_seized"} <= set(names)
     assert "users" not in names

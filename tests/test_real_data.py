@@ -37,18 +37,17 @@ def test_every_detected_conflict_is_explained_in_a_note() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ds = so.load()
-        pairs = so.conflicts(so.normalize(ds.figures, ds.units))
+        pairs = so.conflicts(ds.normalized)
     assert len(pairs) > 0
     notes = ds.figures.set_index("figure_id")["note"]
     silent = pairs[pairs["figure_id_a"].map(notes).isna() & pairs["figure_id_b"].map(notes).isna()]
     assert silent.empty, silent[["figure_id_a", "figure_id_b", "metric", "value_a", "value_b"]].to_string()
 
 
-
 def test_secondary_repeats_of_primary_figures_say_why_they_stay() -> None:
     """CURATION rule 3: a press row that restates an agency figure goes, unless its note says what it adds."""
     ds = so.load()
-    repeats = so.secondary_repeats(ds.figures, ds.sources)
+    repeats = so.secondary_repeats(ds.figures)
     silent = repeats[repeats["note"].fillna("").str.strip() == ""]
     assert silent.empty, silent.to_string()
 
@@ -59,9 +58,13 @@ def test_notes_cite_only_figures_that_exist() -> None:
 
     ds = so.load()
     ops = sorted(ds.operations["operation_id"], key=len, reverse=True)
-    cited = re.compile(r"\b((?:%s)-\d{4})\b" % "|".join(map(re.escape, ops)))
+    cited = re.compile(r"\b((?:{})-\d{{4}})\b".format("|".join(map(re.escape, ops))))
     known = set(ds.figures["figure_id"])
     text = ds.figures["note"].fillna("") + " " + ds.figures["locator"].fillna("")
-    dangling = [(fid, ref) for fid, words in zip(ds.figures["figure_id"], text)
-                for ref in cited.findall(words) if ref not in known]
+    dangling = [
+        (fid, ref)
+        for fid, words in zip(ds.figures["figure_id"], text)
+        for ref in cited.findall(words)
+        if ref not in known
+    ]
     assert not dangling, dangling

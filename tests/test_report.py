@@ -15,7 +15,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from conftest import read_csv, write_csv
 from sting_outcomes.paths import DATA_DIR, NOTEBOOKS_DIR, REPORTS_DIR
-from sting_outcomes.report import BuildError, build
+from sting_outcomes.site.build import BuildError, build
 
 EVIL_TITLE = '<script>alert("title")</script>'
 EVIL_NOTE = '"><img src=x onerror=alert(1)>'
@@ -26,11 +26,15 @@ def quiet(_: str) -> None:
 
 
 def digests(folder: Path) -> dict[str, str]:
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 # -- the real notebooks -------------------------------------------------------------------
+
 
 @pytest.fixture(scope="session")
 def real_build(tmp_path_factory) -> Path:
@@ -51,8 +55,17 @@ def test_every_notebook_has_a_page(real_build: Path) -> None:
 class ResourceCollector(HTMLParser):
     """Collects the URLs that make a browser fetch something: src/href of script, link, img, iframe…"""
 
-    LOADING = {"script": "src", "img": "src", "iframe": "src", "link": "href", "source": "src",
-               "video": "src", "audio": "src", "embed": "src", "object": "data"}
+    LOADING = {
+        "script": "src",
+        "img": "src",
+        "iframe": "src",
+        "link": "href",
+        "source": "src",
+        "video": "src",
+        "audio": "src",
+        "embed": "src",
+        "object": "data",
+    }
 
     def __init__(self) -> None:
         super().__init__()
@@ -98,17 +111,21 @@ def test_notebooks_do_not_share_state(tmp_path: Path) -> None:
     notebooks = tmp_path / "notebooks"
     notebooks.mkdir()
     tiny_notebook(notebooks / "01_set.ipynb", body="import os\nos.environ['LEAK'] = 'yes'\nLEAKED = 1")
-    tiny_notebook(notebooks / "02_get.ipynb",
-                  body="import os\nprint('leak' if 'LEAKED' in globals() or os.environ.get('LEAK') else 'clean')")
+    tiny_notebook(
+        notebooks / "02_get.ipynb",
+        body="import os\nprint('leak' if 'LEAKED' in globals() or os.environ.get('LEAK') else 'clean')",
+    )
     build(tmp_path / "site", notebooks_dir=notebooks, cache_dir=tmp_path / "cache", workers=1, progress=quiet)
     assert ">clean" in (tmp_path / "site" / "02_get.html").read_text(encoding="utf-8")
 
 
 # -- caching and atomic output on small notebooks ------------------------------------------
 
+
 def tiny_notebook(path: Path, body: str = "print(len(so.load().figures))") -> None:
-    nb = new_notebook(cells=[new_markdown_cell(f"# {path.stem}"),
-                             new_code_cell("import sting_outcomes as so"), new_code_cell(body)])
+    nb = new_notebook(
+        cells=[new_markdown_cell(f"# {path.stem}"), new_code_cell("import sting_outcomes as so"), new_code_cell(body)]
+    )
     nbformat.write(nb, path)
 
 
@@ -124,8 +141,9 @@ def tiny(tmp_path: Path) -> dict[str, Path]:
 
 
 def run(tiny: dict[str, Path]):
-    return build(tiny["out"], data_dir=tiny["data"], notebooks_dir=tiny["notebooks"],
-                 cache_dir=tiny["cache"], progress=quiet)
+    return build(
+        tiny["out"], data_dir=tiny["data"], notebooks_dir=tiny["notebooks"], cache_dir=tiny["cache"], progress=quiet
+    )
 
 
 def test_cache_redoes_only_what_changed(tiny) -> None:
@@ -183,6 +201,7 @@ def test_manifest_lists_every_file(tiny) -> None:
 
 # -- escaping: hostile text in the data stays text -----------------------------------------
 
+
 @pytest.fixture(scope="session")
 def evil_build(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("evil")
@@ -214,20 +233,31 @@ def test_hostile_text_is_escaped_in_markup(evil_build: Path) -> None:
 
 # -- a real browser, offline ---------------------------------------------------------------
 
+
 def ensure_chromium() -> str:
     """Path of Debian's chromium, installing it with apt-get when missing."""
     path = shutil.which("chromium")
     if path is None:
         subprocess.run(["apt-get", "update", "-qq"], check=True)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=True,
-                       env={"DEBIAN_FRONTEND": "noninteractive", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"})
+        subprocess.run(
+            ["apt-get", "install", "-y", "-qq", "chromium"],
+            check=True,
+            env={"DEBIAN_FRONTEND": "noninteractive", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"},
+        )
         path = shutil.which("chromium")
     assert path, "chromium could not be installed"
     return path
 
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def browse(site: Path, screenshots: Path | None = None) -> dict[str, dict]:
@@ -247,7 +277,8 @@ def browse(site: Path, screenshots: Path | None = None) -> dict[str, dict]:
             page.on("dialog", lambda d, s=seen: (s["dialogs"].append(d.message), d.dismiss()))
             page.goto(page_path.as_uri(), wait_until="load")
             seen["images"] = page.evaluate(
-                "Array.from(document.images).map(i => [i.complete, i.naturalWidth, i.naturalHeight])")
+                "Array.from(document.images).map(i => [i.complete, i.naturalWidth, i.naturalHeight])"
+            )
             seen["rows"] = page.evaluate("document.querySelectorAll('#figures tbody tr').length")
             if screenshots is not None and page_path.name in ("index.html", "02_anom.html", "explorer.html"):
                 screenshots.mkdir(parents=True, exist_ok=True)

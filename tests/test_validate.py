@@ -72,8 +72,11 @@ def test_fixture_is_valid(mini_data: Path) -> None:
     assert len(ds.figures) == 3 and len(ds.operations) == 2 and len(ds.sources) == 2
 
 
-@pytest.mark.parametrize(("file", "row", "column", "value", "line", "col", "words"), CELL_BREAKS,
-                         ids=[f"{c[0]}:{c[2]}={c[3]!r}" for c in CELL_BREAKS])
+@pytest.mark.parametrize(
+    ("file", "row", "column", "value", "line", "col", "words"),
+    CELL_BREAKS,
+    ids=[f"{c[0]}:{c[2]}={c[3]!r}" for c in CELL_BREAKS],
+)
 def test_each_rule_names_file_line_column(mini_data, file, row, column, value, line, col, words) -> None:
     set_cell(mini_data / file, row, column, value)
     if line == -1:  # a case that must stay valid
@@ -127,7 +130,10 @@ def test_every_problem_is_collected_not_just_the_first(mini_data: Path) -> None:
     set_cell(mini_data / "sources.csv", 1, "url", "example.org")
     problems = problems_of(mini_data)
     assert {(Path(p.file).name, p.line, p.column) for p in problems} >= {
-        ("figures.csv", 2, "value"), ("figures.csv", 3, "unit"), ("sources.csv", 3, "url")}
+        ("figures.csv", 2, "value"),
+        ("figures.csv", 3, "unit"),
+        ("sources.csv", 3, "url"),
+    }
     assert str(problems[0]).count(":") >= 3
 
 
@@ -143,7 +149,7 @@ def test_error_message_lists_each_problem_on_its_own_line(mini_data: Path) -> No
 
 
 def test_today_is_the_future_boundary(mini_data: Path) -> None:
-    from sting_outcomes.validate import validate_dir
+    from sting_outcomes.data.validate import validate_dir
 
     _, problems = validate_dir(mini_data, today=dt.date(2021, 6, 7))
     assert any(p.column == "as_of" and "in the future" in p.message for p in problems)
@@ -164,7 +170,9 @@ def test_loaded_frames_are_typed(mini_data: Path) -> None:
     assert set(ds.operations["target"].cat.categories) >= {"encrypted_phone_network", "csam_site"}
     assert ds.operations["covert_start"].isna().tolist() == [False, True]
     assert ds.operation_countries.to_dict("list") == {
-        "operation_id": ["op-one", "op-one", "op-two"], "country": ["AU", "US", "DE"]}
+        "operation_id": ["op-one", "op-one", "op-two"],
+        "country": ["AU", "US", "DE"],
+    }
 
 
 def test_version_changes_with_the_data(mini_data: Path) -> None:

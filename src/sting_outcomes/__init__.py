@@ -1,8 +1,12 @@
 """sting-outcomes: sourced figures on what covert law-enforcement operations achieve.
 
 >>> import sting_outcomes as so
->>> ds = so.load()            # validated, typed DataFrames
->>> ds.figures.head()
+>>> ds = so.load()              # validated, typed DataFrames
+>>> so.latest(ds.normalized)    # every helper takes ds.normalized
+
+Layout: ``data/`` (digest, validate, load, units), ``analysis/`` (snapshots, conflicts,
+reconcile, rates, funnel, growth, models, coverage), ``plots``, ``tables`` and ``session`` (``start``)
+for notebooks, ``site/`` (the report build), ``cli``.
 
 Names are imported on first use (PEP 562), so that light commands such as an
 up-to-date ``sting-outcomes build`` do not pay for importing pandas.
@@ -17,29 +21,31 @@ __version__ = "0.1.0"
 
 #: public name -> module that defines it
 _EXPORTS = {
-    "Dataset": "data",
-    "load": "data",
-    "data_version": "data",
-    "DataValidationError": "problems",
-    "Problem": "problems",
-    "coverage": "summary",
-    "normalize": "conversion",
-    "latest": "select",
-    "conflicts": "select",
-    "series": "select",
-    "in_scope": "select",
-    "fit_saturating": "growth",
-    "fit_series": "growth",
-    "rates": "per_scale",
-    "funnel": "justice",
-    "fit_arrests_glm": "models",
-    "bootstrap": "models",
-    "sensitivity": "models",
-    "model_frame": "models",
-    "part_sums": "reconcile",
-    "caption": "provenance",
-    "table": "provenance",
-    "secondary_repeats": "provenance",
+    "Dataset": "data.load",
+    "load": "data.load",
+    "data_version": "data.load",
+    "DataValidationError": "data.problems",
+    "Problem": "data.problems",
+    "normalize": "data.units",
+    "start": "session",
+    "coverage": "analysis.coverage",
+    "latest": "analysis.snapshots",
+    "series": "analysis.snapshots",
+    "in_scope": "analysis.snapshots",
+    "conflicts": "analysis.conflicts",
+    "secondary_repeats": "analysis.conflicts",
+    "part_sums": "analysis.reconcile",
+    "rates": "analysis.rates",
+    "funnel": "analysis.funnel",
+    "fit_saturating": "analysis.growth",
+    "fit_series": "analysis.growth",
+    "identified": "analysis.growth",
+    "fit_arrests_glm": "analysis.models",
+    "bootstrap": "analysis.models",
+    "sensitivity": "analysis.models",
+    "model_frame": "analysis.models",
+    "caption": "tables",
+    "table": "tables",
 }
 __all__ = sorted([*_EXPORTS, "plots"])
 

@@ -1,4 +1,4 @@
-"""Command line: ``sting-outcomes validate | build | summary | bench``.
+"""Command line: ``sting-outcomes validate | build | summary``.
 
 Exit codes: 0 clean, 1 data problems (listed, never a traceback), 2 usage errors.
 Heavy modules are imported inside the commands, so an up-to-date ``build`` stays fast.
@@ -10,8 +10,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from .data.problems import DataValidationError
 from .paths import CACHE_DIR, NOTEBOOKS_DIR, REPORTS_DIR, display_path
-from .problems import DataValidationError
 
 
 def _data_dir(text: str) -> Path:
@@ -25,29 +25,28 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sting-outcomes", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     validate = sub.add_parser("validate", help="check the data against the contract")
-    validate.add_argument("--data", type=_data_dir, default=None, metavar="DIR",
-                          help="data directory (default: the project's data/)")
+    validate.add_argument(
+        "--data", type=_data_dir, default=None, metavar="DIR", help="data directory (default: the project's data/)"
+    )
     validate.set_defaults(func=cmd_validate)
     build = sub.add_parser("build", help="validate the data, run the notebooks and render reports/")
     build.add_argument("--data", type=_data_dir, default=None, metavar="DIR", help="data directory")
     build.add_argument("--out", type=Path, default=REPORTS_DIR, metavar="DIR", help="output folder (default: reports/)")
     build.add_argument("--workers", type=int, default=None, metavar="N", help="notebooks run at once (default: cores)")
     build.add_argument("--notebooks", type=_data_dir, default=NOTEBOOKS_DIR, metavar="DIR", help="notebooks folder")
-    build.add_argument("--cache", type=Path, default=CACHE_DIR, metavar="DIR", help="cache folder (default: .cache/build)")
+    build.add_argument(
+        "--cache", type=Path, default=CACHE_DIR, metavar="DIR", help="cache folder (default: .cache/build)"
+    )
     build.set_defaults(func=cmd_build)
     summary = sub.add_parser("summary", help="print the dataset's coverage")
     summary.add_argument("--data", type=_data_dir, default=None, metavar="DIR", help="data directory")
     summary.set_defaults(func=cmd_summary)
-    bench = sub.add_parser("bench", help="measure the build and the data helpers (takes minutes)")
-    bench.add_argument("--rounds", type=int, default=3, metavar="N", help="cold-build rounds against nbconvert")
-    bench.add_argument("--out", type=Path, default=REPORTS_DIR / "bench.json", metavar="FILE", help="where to write the figures")
-    bench.set_defaults(func=cmd_bench)
     return parser
 
 
 def _load(data_dir: Path | None):
     """The dataset, or None after printing its problems (never a traceback)."""
-    from .data import load
+    from .data.load import load
 
     try:
         return load(data_dir)
@@ -69,7 +68,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from .report import BuildError, build
+    from .site.build import BuildError, build
 
     try:
         build(args.out, data_dir=args.data, notebooks_dir=args.notebooks, cache_dir=args.cache, workers=args.workers)
@@ -83,19 +82,12 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
-    from .summary import coverage, format_coverage
+    from .analysis.coverage import coverage, format_coverage
 
     ds = _load(args.data)
     if ds is None:
         return 1
     print(format_coverage(ds, coverage(ds)))
-    return 0
-
-
-def cmd_bench(args: argparse.Namespace) -> int:
-    from .bench import run
-
-    run(rounds=args.rounds, out=args.out)
     return 0
 
 

@@ -14,7 +14,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 
-__all__ = ["dot_plot", "funnel_plot", "set_theme", "tallies_plot"]
+__all__ = ["dot_plot", "funnel_plot", "set_theme", "tallies_plot", "timeline_plot"]
 
 SOURCE_MARKERS = {"primary": "o", "secondary": "X"}
 
@@ -65,13 +65,14 @@ def dot_plot(
         ypos = {label: i for i, label in enumerate(pd.unique(frame[y]))}
         finite = np.isfinite(frame["upper"])
         lo = frame["lower"].clip(lower=frame[x] / 1e6)
-        ax.hlines(
-            frame.loc[finite, y].map(ypos), lo[finite], frame.loc[finite, "upper"], color="0.6", lw=1.2, zorder=1
-        )
+        ax.hlines(frame.loc[finite, y].map(ypos), lo[finite], frame.loc[finite, "upper"], color="0.6", lw=1.2, zorder=1)
         for _, row in frame.loc[~finite].iterrows():
             ax.annotate(
-                "", xy=(row[x] * 2.0, ypos[row[y]]), xytext=(row[x], ypos[row[y]]),
-                arrowprops={"arrowstyle": "->", "color": "0.5", "lw": 1.0}, zorder=1,
+                "",
+                xy=(row[x] * 2.0, ypos[row[y]]),
+                xytext=(row[x], ypos[row[y]]),
+                arrowprops={"arrowstyle": "->", "color": "0.5", "lw": 1.0},
+                zorder=1,
             )
     markers = {k: SOURCE_MARKERS.get(k, "s") for k in frame[style].unique()} if style in frame else None
     sns.scatterplot(
@@ -140,7 +141,11 @@ def tallies_plot(
 def _series_label(frame: pd.DataFrame) -> pd.Series:
     """'operation · jurisdiction · metric[ · category]'."""
     base = (
-        frame["operation_id"].astype(str) + " · " + frame["jurisdiction"].astype(str) + " · " + frame["metric"].astype(str)
+        frame["operation_id"].astype(str)
+        + " · "
+        + frame["jurisdiction"].astype(str)
+        + " · "
+        + frame["metric"].astype(str)
     )
     cat = frame["category"].astype("string")
     return base.where(cat.isna(), base + " · " + cat.fillna(""))
@@ -179,4 +184,25 @@ def funnel_plot(
     ax.legend(fontsize=8, title=None)
     if title:
         ax.set_title(title)
+    return _caption(fig, caption)
+
+
+#: Approaches in which the police ran or read the service (drawn in the first colour).
+COVERT_APPROACHES = ("police_run", "infiltrated")
+
+
+def timeline_plot(operations: pd.DataFrame, *, caption: str | None = None) -> Figure:
+    """One row per operation: the covert phase as a grey bar (``covert_start`` to
+    ``takedown_date``, when a source gave the start) and the public action day as a dot,
+    blue where police ran or read the service, orange otherwise."""
+    ops = operations.sort_values("takedown_date").reset_index(drop=True)
+    fig, ax = plt.subplots(figsize=(8, 0.32 * len(ops) + 1.2))
+    for i, op in ops.iterrows():
+        if pd.notna(op["covert_start"]):
+            ax.plot([op["covert_start"], op["takedown_date"]], [i, i], color="0.65", lw=3, solid_capstyle="butt")
+        covert = op["approach"] in COVERT_APPROACHES
+        ax.plot(op["takedown_date"], i, "o", color="C0" if covert else "C1")
+    ax.set_yticks(range(len(ops)), ops["name"], fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel("covert phase (grey) and public action day (dot; blue: police ran or read the service)")
     return _caption(fig, caption)

@@ -1,22 +1,27 @@
 """Loading the curated dataset as typed pandas DataFrames.
 
-``load()`` validates first (see :mod:`sting_outcomes.validate`) and raises one
-:class:`~sting_outcomes.problems.DataValidationError` listing every problem; only clean
-data become DataFrames.
+``load()`` validates first (see :mod:`sting_outcomes.data.validate`) and raises one
+:class:`~sting_outcomes.data.problems.DataValidationError` listing every problem; only
+clean data become DataFrames. This is the only place that reads ``data/``.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
 
-from .paths import DATAPACKAGE_NAME, default_data_dir
+from ..paths import DATAPACKAGE_NAME, default_data_dir
+from .digest import data_digest
 from .problems import DataValidationError
 from .validate import Table, parse_partial_date, validate_dir
+
+#: Columns of ``sources`` and ``metrics`` joined onto every figure by :func:`load`.
+SOURCE_COLUMNS = ("source_kind", "publisher")
+METRIC_COLUMNS = ("family",)
 
 
 @dataclass(frozen=True)
@@ -26,8 +31,9 @@ class Dataset:
     Attributes
     ----------
     operations, sources, figures:
-        The three contract tables. Dates are ``datetime64`` (a month-only date maps to
-        the first of that month; ``figures.as_of_precision`` and
+        The three contract tables. ``figures`` also carries its source's ``source_kind``
+        and ``publisher`` and its metric's ``family``, so every helper gets one shape.
+        Dates are ``datetime64`` (a month-only date maps to the first of that month; ``figures.as_of_precision`` and
         ``sources.published_precision`` say ``"day"`` or ``"month"``; ``covert_start`` may
         also be year-only); ``value`` and
         ``value_high`` are floats in the source's own unit; enumerations are
@@ -49,6 +55,15 @@ class Dataset:
     categories: pd.DataFrame
     data_dir: Path
     version: str
+
+    @cached_property
+    def normalized(self) -> pd.DataFrame:
+        """``figures`` in standard units with USD/EUR values and qualifier bounds (see
+        :func:`sting_outcomes.data.units.normalize`); computed once per dataset. This is
+        the frame every analysis helper takes."""
+        from .units import normalize
+
+        return normalize(self.figures, self.units)
 
     @property
     def operation_countries(self) -> pd.DataFrame:
@@ -85,6 +100,7 @@ def load(data_dir: str | Path | None = None) -> Dataset:
     figures = frames["figures"]
     figures["metric"] = pd.Categorical(figures["metric"], categories=frames["metrics"]["metric"].tolist())
     figures["unit"] = pd.Categorical(figures["unit"], categories=frames["units"]["unit"].tolist())
+    figures = _joined(figures, frames["sources"], frames["metrics"])
     return Dataset(
         operations=frames["operations"],
         sources=frames["sources"],
@@ -95,6 +111,19 @@ def load(data_dir: str | Path | None = None) -> Dataset:
         data_dir=data_dir.resolve(),
         version=data_version(data_dir),
     )
+
+
+def _joined(figures: pd.DataFrame, sources: pd.DataFrame, metrics: pd.DataFrame) -> pd.DataFrame:
+    """Figures with their source's kind and publisher and their metric's family (the
+    validator has already checked that every key resolves)."""
+    by_source = sources.set_index("source_id")
+    by_metric = metrics.set_index("metric")
+    out = figures.copy()
+    for column in SOURCE_COLUMNS:
+        out[column] = out["source_id"].map(by_source[column]).astype(by_source[column].dtype)
+    for column in METRIC_COLUMNS:
+        out[column] = out["metric"].astype("string").map(by_metric[column].astype("string"))
+    return out
 
 
 _DATE_COLUMNS = {"as_of", "published", "covert_start", "takedown_date"}
@@ -125,11 +154,6 @@ def _typed_frame(table: Table, schema: dict) -> pd.DataFrame:
 
 
 def data_version(data_dir: str | Path | None = None) -> str:
-    """Short SHA-256 over ``datapackage.json`` and every file it names, in order."""
-    data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
-    package_path = data_dir / DATAPACKAGE_NAME
-    digest = hashlib.sha256(package_path.read_bytes())
-    for resource in json.loads(package_path.read_text(encoding="utf-8"))["resources"]:
-        digest.update(resource["path"].encode())
-        digest.update((data_dir / resource["path"]).read_bytes())
-    return digest.hexdigest()[:12]
+    """The dataset's version: the first 12 hex digits of
+    :func:`~sting_outcomes.data.digest.data_digest`."""
+    return data_digest(Path(data_dir) if data_dir is not None else default_data_dir())[:12]

@@ -19,7 +19,7 @@ from urllib.parse import urlparse
 
 import pycountry
 
-from .paths import DATAPACKAGE_NAME, display_path
+from ..paths import DATAPACKAGE_NAME, display_path
 from .problems import Problem
 
 EARLIEST_DATE = dt.date(1990, 1, 1)
@@ -252,9 +252,16 @@ class Validator:
                 if len(code) == 2 and pycountry.countries.get(alpha_2=code) is None:
                     self.add(ops, line, "countries", f"{code!r} is not an ISO 3166-1 alpha-2 country code")
             start = self.check_date(ops, line, "covert_start", row["covert_start"]) if row.get("covert_start") else None
-            end = self.check_date(ops, line, "takedown_date", row["takedown_date"]) if row.get("takedown_date") else None
+            end = (
+                self.check_date(ops, line, "takedown_date", row["takedown_date"]) if row.get("takedown_date") else None
+            )
             if start and end and start > end:
-                self.add(ops, line, "covert_start", f"{row['covert_start']} is after the takedown date {row['takedown_date']}")
+                self.add(
+                    ops,
+                    line,
+                    "covert_start",
+                    f"{row['covert_start']} is after the takedown date {row['takedown_date']}",
+                )
 
     def check_sources(self) -> None:
         src = self.tables["sources"]
@@ -286,19 +293,29 @@ class Validator:
             unit = row.get("unit", "")
             accepted = {metric["unit_kind"], *ALSO_ACCEPTS.get(metric["unit_kind"], ())} if metric else set()
             if metric and unit in unit_kind and unit_kind[unit] not in accepted:
-                self.add(figs, line, "unit", f"{unit!r} is a {unit_kind[unit]} unit; {row['metric']} takes a {metric['unit_kind']} unit")
+                self.add(
+                    figs,
+                    line,
+                    "unit",
+                    f"{unit!r} is a {unit_kind[unit]} unit; {row['metric']} takes a {metric['unit_kind']} unit",
+                )
             if metric and row.get("category") and metric["category_kind"] == "":
                 self.add(figs, line, "category", f"{row['category']!r} given, but {row['metric']} takes no category")
             self.check_range(figs, line, row)
             as_of = self.check_date(figs, line, "as_of", row["as_of"]) if row.get("as_of") else None
             pub = published.get(row.get("source_id", ""))
             if as_of and pub and _later_than(parse_partial_date(row["as_of"]), pub):
-                self.add(figs, line, "as_of", f"{row['as_of']} is after its source was published ({pub[0].isoformat()})")
+                self.add(
+                    figs, line, "as_of", f"{row['as_of']} is after its source was published ({pub[0].isoformat()})"
+                )
             key = tuple(row.get(k, "") for k in DUPLICATE_KEY)
             if row.get("scope") == "total" and key in first_seen:
                 self.add(
-                    figs, line, None,
-                    f"duplicate figure: same operation, source, jurisdiction, metric, category, unit and as_of as line {first_seen[key]}",
+                    figs,
+                    line,
+                    None,
+                    "duplicate figure: same operation, source, jurisdiction, metric, category, unit and as_of "
+                    f"as line {first_seen[key]}",
                 )
             elif row.get("scope") == "total":
                 first_seen[key] = line
@@ -313,7 +330,12 @@ class Validator:
             known = pycountry.countries.get(alpha_2=code) is not None
             what = "ISO 3166-1 alpha-2 country code"
         if not known:
-            self.add(table, line, "jurisdiction", f"{code!r} is not 'global', an ISO 3166-1 alpha-2 or an ISO 3166-2 code (checked as {what})")
+            self.add(
+                table,
+                line,
+                "jurisdiction",
+                f"{code!r} is not 'global', an ISO 3166-1 alpha-2 or an ISO 3166-2 code (checked as {what})",
+            )
 
     def check_range(self, table: Table, line: int, row: dict[str, str]) -> None:
         high, qualifier = row.get("value_high", ""), row.get("qualifier", "")
@@ -344,4 +366,3 @@ def _later_than(a: tuple[dt.date, str] | None, b: tuple[dt.date, str]) -> bool:
 def validate_dir(data_dir: Path, today: dt.date | None = None) -> tuple[dict[str, Table], list[Problem]]:
     """Validate a data directory; returns its tables as read and every problem found."""
     return Validator(data_dir, today).run()
-

@@ -22,20 +22,19 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .conversion import normalize
-from .paths import default_data_dir
-from .select import DAYS_PER_MONTH, KEY
+from ..checks import check_names, check_positive, require_columns
+from .snapshots import DAYS_PER_MONTH, KEY, SHAPE_HINT, known_metrics
 
 __all__ = ["OUTCOME_METRICS", "interception_months", "outcome_metrics", "rates"]
 
 OUTCOME_METRICS = ("arrests", "persons_charged", "charges")
 
 
-def outcome_metrics(metrics_vocab: pd.DataFrame | None = None) -> list[str]:
+def outcome_metrics(metrics_vocab: pd.DataFrame) -> list[str]:
     """arrests, persons_charged, charges and every ``seizures``-family metric of the
-    vocabulary (``Dataset.metrics``; default ``data/metrics.csv``)."""
-    vocab = metrics_vocab if metrics_vocab is not None else pd.read_csv(default_data_dir() / "metrics.csv")
-    seizures = vocab.loc[vocab["family"].astype(str) == "seizures", "metric"].astype(str).tolist()
+    vocabulary (``Dataset.metrics``)."""
+    require_columns(metrics_vocab, ["metric", "family"], "metrics_vocab", "pass Dataset.metrics")
+    seizures = metrics_vocab.loc[metrics_vocab["family"].astype(str) == "seizures", "metric"].astype(str).tolist()
     return [*OUTCOME_METRICS, *seizures]
 
 
@@ -63,7 +62,12 @@ def _scale_table(latest_std: pd.DataFrame, scale: tuple[str, ...]) -> pd.DataFra
     )
     s = s.sort_values("_order").drop_duplicates(["operation_id", "jurisdiction"])
     return s.rename(
-        columns={"metric": "scale_metric", "value_std": "scale_value", "qualifier": "scale_qualifier", "figure_id": "scale_figure_id"}
+        columns={
+            "metric": "scale_metric",
+            "value_std": "scale_value",
+            "qualifier": "scale_qualifier",
+            "figure_id": "scale_figure_id",
+        }
     )[["operation_id", "jurisdiction", "scale_metric", "scale_value", "scale_qualifier", "scale_figure_id"]]
 
 
@@ -71,24 +75,21 @@ def rates(
     figures_latest: pd.DataFrame,
     operations: pd.DataFrame,
     *,
-    metrics: list[str] | None = None,
+    metrics: str | list[str] | None = None,
     per: float = 1000.0,
-    scale: tuple[str, ...] = ("users", "devices"),
-    metrics_vocab: pd.DataFrame | None = None,
-    units: pd.DataFrame | None = None,
+    scale: str | tuple[str, ...] = ("users", "devices"),
 ) -> pd.DataFrame:
     """Rates of outcomes per scale and per month of interception.
 
     Parameters
     ----------
     figures_latest:
-        One figure per key, e.g. ``select.latest(...)``; normalised here if it has no
-        ``value_std``.
+        One figure per key of ``Dataset.normalized``, e.g. ``so.latest(ds.normalized)``.
     operations:
         Operations table (``covert_start``, ``takedown_date``).
     metrics:
-        Numerator metrics; default :func:`outcome_metrics` (arrests, persons_charged,
-        charges, all seizures).
+        Numerator metrics (a name or a list); default arrests, persons_charged, charges
+        and every metric of the ``seizures`` family.
     per:
         Scale multiplier: 1000 gives rates per 1,000 users/devices.
     scale:
@@ -100,10 +101,24 @@ def rates(
     ``rate_per_month`` (unit_std per month) and ``reason`` (``<NA>`` when both rates
     exist; otherwise why not, ``;``-separated).
     """
-    latest_std = figures_latest if "value_std" in figures_latest else normalize(figures_latest, units)
-    wanted = outcome_metrics(metrics_vocab) if metrics is None else list(metrics)
+    require_columns(
+        figures_latest,
+        [*KEY, "figure_id", "source_id", "source_kind", "value_std", "unit_std", "qualifier", "family"],
+        "figures_latest",
+        SHAPE_HINT,
+    )
+    require_columns(operations, ["operation_id", "covert_start", "takedown_date"], "operations")
+    check_positive(per, "per")
+    known = known_metrics(figures_latest)
+    scale = tuple(check_names(scale, known, "scale metric"))
+    if metrics is None:
+        seizures = figures_latest.loc[figures_latest["family"].eq("seizures").fillna(False), "metric"]
+        wanted = [*OUTCOME_METRICS, *sorted(seizures.astype(str).unique())]
+    else:
+        wanted = check_names(metrics, known, "metric")
+    latest_std = figures_latest
     num = latest_std.loc[latest_std["metric"].astype("string").isin(wanted).fillna(False)]
-    cols = [*KEY, "figure_id", "source_id", "value_std", "unit_std", "qualifier"]
+    cols = [*KEY, "figure_id", "source_id", "source_kind", "value_std", "unit_std", "qualifier"]
     out = num[cols].merge(_scale_table(latest_std, scale), on=["operation_id", "jurisdiction"], how="left")
     out = out.merge(interception_months(operations), on="operation_id", how="left")
 

@@ -1,10 +1,10 @@
 """The report build: notebooks executed in parallel, cached by content hash, rendered offline.
 
-``build()`` decides what to redo from content hashes (:mod:`sting_outcomes.build_cache`):
+``build()`` decides what to redo from content hashes (:mod:`sting_outcomes.site.cache`):
 an unchanged rebuild executes nothing and returns in milliseconds; an edited notebook
 re-executes only itself; changed data, package code or lock re-execute every notebook.
 Notebooks run concurrently, one per core, each in its own kernel process; kernels are
-forked from one pre-imported process (:mod:`sting_outcomes.kernel_fork`) so the build
+forked from one pre-imported process (:mod:`sting_outcomes.site.kernel_fork`) so the build
 pays the imports once; set ``STING_OUTCOMES_NO_FORK=1`` to start kernels the usual way.
 Output is written to a temporary folder beside ``reports/`` and swapped in only when
 every notebook succeeded, so a failure leaves the previous report untouched.
@@ -18,12 +18,12 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
-from . import build_cache
-from .paths import CACHE_DIR, NOTEBOOKS_DIR, REPORTS_DIR, default_data_dir
+from ..paths import CACHE_DIR, NOTEBOOKS_DIR, REPORTS_DIR, default_data_dir
+from . import cache as build_cache
 
 
 class BuildError(RuntimeError):
@@ -54,7 +54,7 @@ def build(
 ) -> BuildSummary:
     """Build the report folder; see the module docstring for what is redone and when.
 
-    Raises :class:`~sting_outcomes.problems.DataValidationError` when the data are invalid
+    Raises :class:`~sting_outcomes.data.problems.DataValidationError` when the data are invalid
     and :class:`BuildError` when a notebook fails; in both cases ``out_dir`` is untouched.
     """
     start = time.perf_counter()
@@ -82,7 +82,7 @@ def build(
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
     staging.chmod(0o755)  # mkdtemp makes it private; a report folder is for reading
     try:
-        from .data import load  # heavy imports only once work is needed
+        from ..data.load import load  # heavy imports only once work is needed
         from .pages import PageLink
 
         ds = load(data_dir)  # validate before spending time on notebooks
@@ -98,8 +98,10 @@ def build(
         shutil.rmtree(staging, ignore_errors=True)
     _prune_cache(cache_dir, set(cached.values()))
     seconds = time.perf_counter() - start
-    progress(f"built {out_dir.name}/ in {seconds:.1f} s "
-             f"({sum(v == 'executed' for v in status.values())} executed, {sum(v == 'cached' for v in status.values())} cached)")
+    progress(
+        f"built {out_dir.name}/ in {seconds:.1f} s ({sum(v == 'executed' for v in status.values())} executed, "
+        f"{sum(v == 'cached' for v in status.values())} cached)"
+    )
     return BuildSummary(out_dir, status, seconds)
 
 
@@ -142,7 +144,11 @@ def _run_notebooks(todo, kernel_env, cached, status, workers, progress, zygote) 
         tmp.write_text(result.body, encoding="utf-8")
         tmp.replace(cached[result.name])
         status[result.name] = "executed"
-        note = f" ({len(result.warnings)} warning output{'s' if len(result.warnings) != 1 else ''} left out of the page)" if result.warnings else ""
+        note = (
+            f" ({len(result.warnings)} warning output{'s' if len(result.warnings) != 1 else ''} left out of the page)"
+            if result.warnings
+            else ""
+        )
         progress(f"  executed  {result.name} in {result.seconds:.1f} s{note}")
         for text in result.warnings:
             progress("    " + text.splitlines()[-1][:200])
@@ -170,15 +176,20 @@ async def _execute_all(todo, workers, done, zygote, kernel_env) -> None:
 
 def _write_data_pages(staging, ds, links, shared, keys) -> None:
     """Index, explorer and the normalised CSV (they need the data, not the notebooks)."""
-    from .conversion import normalize
     from .pages import explorer_body, index_body, page
 
-    inputs = {"data": ds.version, **{k: v for k, v in shared.items() if k != "data"},
-              **{f"notebook {n}": k for n, k in keys.items()}}
-    normalized = normalize(ds.figures, ds.units)
-    (staging / "index.html").write_text(page("Overview", index_body(ds, links, inputs), links, ds.version), encoding="utf-8")
-    (staging / "explorer.html").write_text(page("Data explorer", explorer_body(ds, normalized), links, ds.version),
-                                           encoding="utf-8")
+    inputs = {
+        "data": ds.version,
+        **{k: v for k, v in shared.items() if k != "data"},
+        **{f"notebook {n}": k for n, k in keys.items()},
+    }
+    normalized = ds.normalized
+    (staging / "index.html").write_text(
+        page("Overview", index_body(ds, links, inputs), links, ds.version), encoding="utf-8"
+    )
+    (staging / "explorer.html").write_text(
+        page("Data explorer", explorer_body(ds, normalized), links, ds.version), encoding="utf-8"
+    )
     normalized.sort_values("figure_id").to_csv(staging / "figures_normalized.csv", index=False, lineterminator="\n")
 
 
@@ -196,7 +207,9 @@ def _write_manifest(staging, ds, key) -> None:
 
     files = {path.name: build_cache.file_digest(path) for path in sorted(staging.iterdir())}
     manifest = {"build_key": key, "data_version": ds.version, "files": files}
-    (staging / build_cache.MANIFEST_NAME).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    (staging / build_cache.MANIFEST_NAME).write_text(
+        json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    )
 
 
 def _swap_in(staging: Path, out_dir: Path) -> None:

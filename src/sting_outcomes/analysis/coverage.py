@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .data import Dataset
+from ..data.load import Dataset
 
 
 @dataclass(frozen=True)
@@ -18,7 +18,7 @@ class Coverage:
     and jurisdictions, and the first and last ``as_of``.
     ``primary_share_sources`` / ``primary_share_figures``: share (0..1) of sources that are
     primary, and of figures citing a primary source.
-    ``conflicts``: pairs of figures that disagree (see :func:`sting_outcomes.select.conflicts`).
+    ``conflicts``: pairs of figures that disagree (see :func:`sting_outcomes.analysis.conflicts.conflicts`).
     """
 
     by_family: pd.DataFrame
@@ -30,8 +30,7 @@ class Coverage:
 
 def coverage(ds: Dataset) -> Coverage:
     """Compute the coverage tables of a loaded dataset."""
-    from .conversion import normalize
-    from .select import conflicts
+    from .conflicts import conflicts
 
     family = ds.figures["metric"].astype("string").map(ds.metrics.set_index("metric")["family"].astype("string"))
     by_family = pd.crosstab(ds.figures["operation_id"], family.rename("family")).rename_axis(columns=None)
@@ -43,13 +42,15 @@ def coverage(ds: Dataset) -> Coverage:
         first_as_of=("as_of", "min"),
         last_as_of=("as_of", "max"),
     )
-    kind = ds.figures["source_id"].map(ds.sources.set_index("source_id")["source_kind"].astype("string"))
+    kind = ds.figures["source_kind"].astype("string")
     return Coverage(
         by_family=by_family,
         snapshots=snapshots,
-        primary_share_sources=float((ds.sources["source_kind"] == "primary").mean()) if len(ds.sources) else float("nan"),
+        primary_share_sources=float((ds.sources["source_kind"] == "primary").mean())
+        if len(ds.sources)
+        else float("nan"),
         primary_share_figures=float((kind == "primary").mean()) if len(kind) else float("nan"),
-        conflicts=conflicts(normalize(ds.figures, ds.units)),
+        conflicts=conflicts(ds.normalized),
     )
 
 
@@ -63,8 +64,7 @@ def format_coverage(ds: Dataset, cov: Coverage) -> str:
         parts = [
             f"dataset {ds.version}: {len(ds.operations)} operations, {len(ds.sources)} sources, "
             f"{len(ds.figures)} figures",
-            f"primary sources: {cov.primary_share_sources:.0%} of sources, "
-            f"{cov.primary_share_figures:.0%} of figures",
+            f"primary sources: {cov.primary_share_sources:.0%} of sources, {cov.primary_share_figures:.0%} of figures",
             f"known conflicts (pairs of figures that disagree): {len(cov.conflicts)}",
             "",
             "figures by operation and metric family:",

@@ -30,6 +30,9 @@ import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
 
+from ..checks import as_names, check_choice, check_names, check_positive, require_columns
+from .snapshots import KEY, SHAPE_HINT, known_metrics
+
 __all__ = ["SMALL_N", "GLMResult", "bootstrap", "fit_arrests_glm", "model_frame", "sensitivity"]
 
 #: Below this many observations the model warns that its intervals are unreliable.
@@ -66,17 +69,21 @@ def model_frame(
     """One row per operation: ``y`` and ``exposure`` (standard units) with their
     qualifiers (``<y>_qualifier``, ``<exposure>_qualifier``), plus ``approach`` and
     ``target``, from latest figures (e.g. ``select.latest``) of one jurisdiction and
-    without category. Operations lacking either figure are left out."""
+    without category. Operations lacking either figure are left out. Unknown metric or
+    jurisdiction names raise ``ValueError``."""
+    require_columns(figures_latest, [*KEY, "qualifier", "value_std"], "figures_latest", SHAPE_HINT)
+    require_columns(operations, ["operation_id", "approach", "target"], "operations")
+    check_names([y, exposure], known_metrics(figures_latest), "metric")
+    check_names(jurisdiction, figures_latest["jurisdiction"].dropna().astype(str).unique(), "jurisdiction")
     f = figures_latest
     f = f.loc[(f["jurisdiction"] == jurisdiction).fillna(False) & f["category"].isna()]
     f = f.loc[f["metric"].astype("string").isin([y, exposure]).fillna(False)]
-    value_col = "value_std" if "value_std" in f else "value"
-    wide = f.pivot_table(
-        index="operation_id", columns=f["metric"].astype(str), values=value_col, aggfunc="first"
+    wide = f.pivot_table(index="operation_id", columns=f["metric"].astype(str), values="value_std", aggfunc="first")
+    quals = (
+        f.assign(q=f["qualifier"].astype(str))
+        .pivot_table(index="operation_id", columns=f["metric"].astype(str), values="q", aggfunc="first")
+        .add_suffix("_qualifier")
     )
-    quals = f.assign(q=f["qualifier"].astype(str)).pivot_table(
-        index="operation_id", columns=f["metric"].astype(str), values="q", aggfunc="first"
-    ).add_suffix("_qualifier")
     wide = wide.join(quals).reindex(columns=[y, exposure, f"{y}_qualifier", f"{exposure}_qualifier"])
     wide = wide.dropna(subset=[y, exposure]).reset_index()
     ops = operations[["operation_id", "approach", "target"]]
@@ -98,6 +105,13 @@ def _design(frame: pd.DataFrame, covariates: tuple[str, ...]) -> pd.DataFrame:
     return pd.concat(parts, axis=1)
 
 
+def _check_frame(frame: pd.DataFrame, y: str, exposure: str, covariates) -> tuple[str, ...]:
+    """The covariates as a tuple, after checking every named column is in ``frame``."""
+    covariates = tuple(as_names(covariates, "covariates") or ())
+    check_names([y, exposure, *covariates], frame.columns, "column")
+    return covariates
+
+
 def _prepare(frame: pd.DataFrame, y: str, exposure: str, covariates: tuple[str, ...]) -> tuple[pd.DataFrame, int]:
     ok = frame[y].notna() & frame[exposure].gt(0).fillna(False) & frame[y].ge(0).fillna(False)
     for cov in covariates:
@@ -114,9 +128,7 @@ def _family(family: str, alpha: float) -> sm.families.Family:
 
 
 def _fit(data: pd.DataFrame, X: pd.DataFrame, y: str, exposure: str, family: str, alpha: float):
-    model = sm.GLM(
-        data[y].astype(float), X, family=_family(family, alpha), offset=np.log(data[exposure].astype(float))
-    )
+    model = sm.GLM(data[y].astype(float), X, family=_family(family, alpha), offset=np.log(data[exposure].astype(float)))
     cov_type = "HC1" if family == "poisson" else "nonrobust"
     return model.fit(cov_type=cov_type), cov_type
 
@@ -151,6 +163,9 @@ def fit_arrests_glm(
     (rank-deficient design) or there are no more rows than parameters; warns
     (``UserWarning``) when n < 30 and when a standard error is undefined (NaN).
     """
+    covariates = _check_frame(frame, y, exposure, covariates)
+    check_choice(family, ("poisson", "negbin"), "family")
+    check_positive(level, "level")
     data, dropped = _prepare(frame, y, exposure, covariates)
     X = _design(data, covariates)
     n, p = X.shape
@@ -203,6 +218,7 @@ def bootstrap(
     ``boot_low``/``boot_high`` (percentile interval at ``level``), ``rr_low``/``rr_high``
     (the same on the rate-ratio scale) and ``n_ok`` (resamples giving the term).
     """
+    covariates = _check_frame(frame, y, exposure, covariates)
     data, _ = _prepare(frame, y, exposure, covariates)
     X = _design(data, covariates)
     with warnings.catch_warnings():

@@ -3,7 +3,7 @@
 The build runs several of these concurrently in one event loop. The HTML body comes from nbconvert's
 ``basic`` template (no scripts, styles or fonts from anywhere) with each code input
 folded into a ``<details>`` element; the page shell around it is added by
-:mod:`sting_outcomes.pages`.
+:mod:`sting_outcomes.site.pages`.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ async def execute_notebook(path: str, zygote=None, kernel_env: dict[str, str] | 
 
     The kernel runs with the notebook's folder as working directory and ``kernel_env``
     added to its environment (data directory, inline plots, hash seed). With a ``zygote`` (see
-    :mod:`sting_outcomes.kernel_fork`) the kernel is forked from a pre-imported process;
+    :mod:`sting_outcomes.site.kernel_fork`) the kernel is forked from a pre-imported process;
     without one it is started the usual way. The kernel is shut down immediately after
     the last cell. Errors are returned, not raised, naming the notebook and the cell.
     """
@@ -97,7 +97,9 @@ async def execute_notebook(path: str, zygote=None, kernel_env: dict[str, str] | 
         where = f"code cell {index} ({first!r})" if index else "a cell"
         return NotebookResult(path_.name, time.perf_counter() - start, error=f"{path_.name}: {where} failed: {last}")
     except Exception as exc:  # kernel died, timeout: still name the notebook
-        return NotebookResult(path_.name, time.perf_counter() - start, error=f"{path_.name}: {type(exc).__name__}: {exc}")
+        return NotebookResult(
+            path_.name, time.perf_counter() - start, error=f"{path_.name}: {type(exc).__name__}: {exc}"
+        )
     stderr = _strip_stderr(nb)
     body = export_body(nb)
     return NotebookResult(path_.name, time.perf_counter() - start, body=body, warnings=stderr)

@@ -3,9 +3,12 @@
 Only :mod:`hashlib` and the standard library are imported here, so that an up-to-date
 build can be recognised in a few milliseconds, without importing pandas or Jupyter.
 
-A notebook's key covers its own bytes and the *shared inputs*: every data file, every
-file of the package (code and templates), the lock and the Python version. An edited
-notebook changes only its own key; changed data, code or lock change every key.
+A notebook's key covers its own bytes and the inputs its page depends on: the data (one
+hash, :func:`sting_outcomes.data.digest.data_digest`), the package code a notebook can
+import (everything outside ``site/`` and the command line), the code and template that
+turn an executed notebook into a page, the lock and the Python version. An edited
+notebook changes only its own key; changed data, analysis code or lock change every key;
+an edited site page, CSS or CLI re-renders the pages without re-running any notebook.
 """
 
 from __future__ import annotations
@@ -15,9 +18,13 @@ import json
 import sys
 from pathlib import Path
 
-from .paths import DATAPACKAGE_NAME, PROJECT_ROOT
+from ..data.digest import data_digest
+from ..paths import PROJECT_ROOT
 
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
+SITE_DIR = Path(__file__).resolve().parent
+#: Site files that shape a notebook's cached page (the rest only shape the page shell).
+EXPORT_FILES = ("notebook_run.py", "templates/folded")
 LOCK_FILE = PROJECT_ROOT / "locks" / "requirements.txt"
 MANIFEST_NAME = "build.json"
 
@@ -36,23 +43,31 @@ def tree_digest(files: list[Path], root: Path) -> str:
     return digest.hexdigest()
 
 
-def data_files(data_dir: Path) -> list[Path]:
-    """``datapackage.json`` and every file it names (the dataset's content)."""
-    package = data_dir / DATAPACKAGE_NAME
-    names = [r["path"] for r in json.loads(package.read_text(encoding="utf-8"))["resources"]]
-    return [package, *(data_dir / n for n in names)]
+def _files(root: Path) -> list[Path]:
+    return [p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts]
 
 
-def package_files() -> list[Path]:
-    """Every source and template file of the installed ``sting_outcomes`` package."""
-    return [p for p in PACKAGE_DIR.rglob("*") if p.is_file() and "__pycache__" not in p.parts]
+def kernel_files() -> list[Path]:
+    """Package files a notebook can import: everything but ``site/`` and ``cli.py``."""
+    return [p for p in _files(PACKAGE_DIR) if SITE_DIR not in p.parents and p.name != "cli.py"]
+
+
+def export_files() -> list[Path]:
+    """Site files that turn an executed notebook into its cached HTML body."""
+    return [p for p in _files(SITE_DIR) if any(p.relative_to(SITE_DIR).as_posix().startswith(e) for e in EXPORT_FILES)]
+
+
+def site_files() -> list[Path]:
+    """Every site file (page shell, styles, scripts) and the command line."""
+    return [*_files(SITE_DIR), PACKAGE_DIR / "cli.py"]
 
 
 def shared_inputs(data_dir: Path) -> dict[str, str]:
-    """Digests of the inputs every notebook depends on."""
+    """Digests of the inputs every notebook's cached page depends on."""
     return {
-        "data": tree_digest(data_files(data_dir), data_dir),
-        "package": tree_digest(package_files(), PACKAGE_DIR),
+        "data": data_digest(data_dir),
+        "code": tree_digest(kernel_files(), PACKAGE_DIR),
+        "export": tree_digest(export_files(), PACKAGE_DIR),
         "lock": file_digest(LOCK_FILE) if LOCK_FILE.exists() else "none",
         "python": ".".join(map(str, sys.version_info[:3])),
     }
@@ -66,8 +81,11 @@ def notebook_key(notebook: Path, shared: dict[str, str]) -> str:
 
 
 def build_key(keys: dict[str, str], shared: dict[str, str]) -> str:
-    """Key of a whole build: every notebook key and the shared inputs."""
-    return hashlib.sha256(json.dumps({"notebooks": keys, "shared": shared}, sort_keys=True).encode()).hexdigest()
+    """Key of a whole build: every notebook key, the shared inputs and the site code."""
+    site = tree_digest(site_files(), PACKAGE_DIR)
+    return hashlib.sha256(
+        json.dumps({"notebooks": keys, "shared": shared, "site": site}, sort_keys=True).encode()
+    ).hexdigest()
 
 
 def read_manifest(out_dir: Path) -> dict | None:

@@ -28,18 +28,39 @@ from jupyter_client.manager import AsyncKernelManager
 
 #: Modules the notebooks import; a module missing here only costs time, never correctness.
 PRELOAD = (
-    "numpy", "pandas", "scipy.stats", "scipy.optimize", "matplotlib", "matplotlib.pyplot",
-    "matplotlib_inline.backend_inline", "seaborn", "statsmodels.api", "pycountry", "currency_converter",
-    "sting_outcomes", "sting_outcomes.data", "sting_outcomes.conversion", "sting_outcomes.select",
-    "sting_outcomes.growth", "sting_outcomes.per_scale", "sting_outcomes.justice", "sting_outcomes.models",
-    "sting_outcomes.plots", "sting_outcomes.provenance", "sting_outcomes.summary",
-    "ipykernel.kernelapp", "ipykernel.ipkernel",
+    "numpy",
+    "pandas",
+    "scipy.stats",
+    "scipy.optimize",
+    "matplotlib",
+    "matplotlib.pyplot",
+    "matplotlib_inline.backend_inline",
+    "seaborn",
+    "statsmodels.api",
+    "pycountry",
+    "currency_converter",
+    "sting_outcomes",
+    "sting_outcomes.data.load",
+    "sting_outcomes.data.units",
+    "sting_outcomes.analysis.snapshots",
+    "sting_outcomes.analysis.conflicts",
+    "sting_outcomes.analysis.growth",
+    "sting_outcomes.analysis.rates",
+    "sting_outcomes.analysis.funnel",
+    "sting_outcomes.analysis.models",
+    "sting_outcomes.plots",
+    "sting_outcomes.tables",
+    "sting_outcomes.analysis.coverage",
+    "sting_outcomes.session",
+    "ipykernel.kernelapp",
+    "ipykernel.ipkernel",
 )
 
 SUPPORTED = hasattr(os, "fork") and sys.platform != "win32"
 
 
 # -- the zygote process ------------------------------------------------------------------
+
 
 def _reap(_signum: int, _frame: Any) -> None:
     while True:
@@ -81,7 +102,7 @@ def serve() -> None:
         except ImportError:
             pass
     try:  # the ECB history is parsed once here rather than in every notebook (read-only, cached)
-        importlib.import_module("sting_outcomes.conversion").ecb_daily_rates()
+        importlib.import_module("sting_outcomes.data.units").ecb_daily_rates()
     except Exception:
         pass
     signal.signal(signal.SIGCHLD, _reap)
@@ -103,14 +124,18 @@ def serve() -> None:
 
 # -- the build's side --------------------------------------------------------------------
 
+
 class Zygote:
     """Handle on a running zygote; ``spawn`` forks a kernel and returns its pid."""
 
     def __init__(self, env: dict[str, str] | None = None):
         child_env = {**os.environ, **(env or {}), "PYTHONHASHSEED": "0", "OPENBLAS_NUM_THREADS": "1"}
         self.process = subprocess.Popen(
-            [sys.executable, "-c", "from sting_outcomes.kernel_fork import serve; serve()"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=child_env,
+            [sys.executable, "-c", "from sting_outcomes.site.kernel_fork import serve; serve()"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env=child_env,
         )
         self.children: list[int] = []
 
