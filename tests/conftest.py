@@ -53,6 +53,7 @@ SOURCES = [
         "published": "2021-06-08",
         "language": "en",
         "via": "",
+        "canonical_url": "",
     },
     {
         "source_id": "paper-2021-06",
@@ -63,6 +64,7 @@ SOURCES = [
         "published": "2021-06",
         "language": "de",
         "via": "",
+        "canonical_url": "",
     },
 ]
 FIGURES = [
@@ -79,6 +81,7 @@ FIGURES = [
         "qualifier": "exact",
         "as_of": "2021-06-08",
         "scope": "total",
+        "doubtful": "false",
         "locator": "first paragraph",
         "note": "",
     },
@@ -95,6 +98,7 @@ FIGURES = [
         "qualifier": "at_least",
         "as_of": "2021-06-08",
         "scope": "part",
+        "doubtful": "false",
         "locator": "table",
         "note": "",
     },
@@ -111,6 +115,7 @@ FIGURES = [
         "qualifier": "range",
         "as_of": "2021-06",
         "scope": "total",
+        "doubtful": "false",
         "locator": "second paragraph",
         "note": "synthetic",
     },

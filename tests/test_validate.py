@@ -120,7 +120,7 @@ def test_ragged_row_and_missing_file(mini_data: Path) -> None:
         f.write("op-one-0003,op-one\n")
     (mini_data / "categories.csv").unlink()
     messages = [str(p) for p in problems_of(mini_data)]
-    assert any("figures.csv:5: has 2 fields, the header has 14" in m for m in messages), messages
+    assert any("figures.csv:5: has 2 fields, the header has 15" in m for m in messages), messages
     assert any(m.endswith("categories.csv: file is missing") for m in messages), messages
 
 
@@ -180,3 +180,112 @@ def test_version_changes_with_the_data(mini_data: Path) -> None:
     assert so.data_version(mini_data) == before
     set_cell(mini_data / "figures.csv", 0, "note", "changed")
     assert so.data_version(mini_data) != before
+
+
+def _add_figures(data: Path, rows: list[dict[str, str]]) -> None:
+    existing = read_csv(data / "figures.csv")
+    base = {**existing[0], "note": ""}
+    write_csv(data / "figures.csv", [*existing, *({**base, **r} for r in rows)], header=list(existing[0]))
+
+
+def _problems(data: Path) -> list[str]:
+    from sting_outcomes.data.validate import validate_dir
+
+    return [str(p) for p in validate_dir(data)[1]]
+
+
+def test_rule_11_a_falling_running_total_needs_a_note_naming_the_higher_figure(mini_data: Path) -> None:
+    # op-one-0001 is 224 arrests in AU on 2021-06-08; a later, lower total must explain itself.
+    later = {"figure_id": "op-one-0003", "source_id": "paper-2021-06", "as_of": "2021-06", "value": "200"}
+    _add_figures(mini_data, [{**later, "as_of": "2021-06-30"}])
+    sources = read_csv(mini_data / "sources.csv")
+    sources[1]["published"] = "2021-07-01"
+    write_csv(mini_data / "sources.csv", sources, header=list(sources[0]))
+    problems = _problems(mini_data)
+    assert any(
+        p.startswith("data/figures.csv:5: note: running total falls: 200 on 2021-06-30 is below op-one-0001")
+        or "figures.csv:5: note: running total falls: 200 on 2021-06-30 is below op-one-0001" in p
+        for p in problems
+    ), problems
+
+    rows = read_csv(mini_data / "figures.csv")
+    rows[-1]["note"] = "Lower than op-one-0001 (224): this count leaves out people released without charge."
+    write_csv(mini_data / "figures.csv", rows, header=list(rows[0]))
+    assert not [p for p in _problems(mini_data) if "running total falls" in p]
+
+    rows[-1]["note"] = "Lower than an earlier figure."  # says why, but names no figure
+    write_csv(mini_data / "figures.csv", rows, header=list(rows[0]))
+    assert [p for p in _problems(mini_data) if "running total falls" in p]
+
+    rows[-1]["scope"] = "part"  # a narrower scope is not a running total: no fall
+    write_csv(mini_data / "figures.csv", rows, header=list(rows[0]))
+    assert not [p for p in _problems(mini_data) if "running total falls" in p]
+
+
+def test_rule_11_growth_same_day_and_stocks_are_not_falls(mini_data: Path) -> None:
+    _add_figures(
+        mini_data,
+        [
+            {
+                "figure_id": "op-one-0003",
+                "source_id": "paper-2021-06",
+                "as_of": "2021-06-08",
+                "value": "200",
+            },  # same day
+            {"figure_id": "op-one-0004", "source_id": "paper-2021-06", "as_of": "2021-06-20", "value": "300"},  # growth
+            {
+                "figure_id": "op-one-0005",
+                "source_id": "paper-2021-06",
+                "as_of": "2021-06-09",
+                "value": "50",
+                "metric": "pretrial_detentions",
+            },
+            {
+                "figure_id": "op-one-0006",
+                "source_id": "paper-2021-06",
+                "as_of": "2021-06-21",
+                "value": "40",
+                "metric": "pretrial_detentions",
+            },  # a stock may fall
+        ],
+    )
+    assert not [p for p in _problems(mini_data) if "running total falls" in p]
+
+
+@pytest.mark.parametrize(
+    ("metric", "locator", "expected"),
+    [
+        ("users", "log-ins counted over three years", "use visits"),
+        ("users", "people who visited the site", "use visits"),
+        ("users", "members paying a monthly fee", "use paying_users"),
+        ("devices", "handsets sold since 2018", "use devices_distributed"),
+        ("devices", "phones distributed worldwide", "use devices_distributed"),
+    ],
+)
+def test_rule_12_scale_rows_must_match_their_definition(mini_data: Path, metric, locator, expected) -> None:
+    _add_figures(mini_data, [{"figure_id": "op-one-0003", "metric": metric, "value": "1000", "locator": locator}])
+    problems = [p for p in _problems(mini_data) if "figures.csv:5: metric:" in p]
+    assert problems and expected in problems[0], problems
+    rows = read_csv(mini_data / "figures.csv")
+    rows[-1]["note"] = "Rule 12: the release counts accounts; the log-ins are its other figure."
+    write_csv(mini_data / "figures.csv", rows, header=list(rows[0]))
+    assert not [p for p in _problems(mini_data) if "figures.csv:5: metric:" in p]
+
+
+def test_rule_12_plain_account_and_handset_counts_pass(mini_data: Path) -> None:
+    _add_figures(
+        mini_data,
+        [
+            {"figure_id": "op-one-0003", "metric": "users", "value": "1000", "locator": "registered accounts"},
+            {"figure_id": "op-one-0004", "metric": "devices", "value": "900", "locator": "handsets in use at shutdown"},
+        ],
+    )
+    assert not [p for p in _problems(mini_data) if ": metric:" in p]
+
+
+def test_doubtful_and_canonical_url_are_checked(mini_data: Path) -> None:
+    set_cell(mini_data / "figures.csv", 0, "doubtful", "maybe")
+    set_cell(mini_data / "sources.csv", 0, "canonical_url", "https://example.org/a")
+    problems = _problems(mini_data)
+    assert any("figures.csv:2: doubtful: 'maybe' is not true or false" in p for p in problems), problems
+    assert any("sources.csv:2: canonical_url: repeats url" in p for p in problems), problems

@@ -17,7 +17,10 @@ class Coverage:
     ``snapshots``: per operation, the number of figures, distinct ``as_of`` dates, sources
     and jurisdictions, and the first and last ``as_of``.
     ``primary_share_sources`` / ``primary_share_figures``: share (0..1) of sources that are
-    primary, and of figures citing a primary source.
+    primary, and of figures citing a primary source, a verbatim copy of an agency release on
+    another host (``via`` set) counted as primary.
+    ``agency_hosted_share_figures``: share of figures whose primary source is read on the
+    publisher's own site (``via`` empty): the stricter reading, re-hosted copies left out.
     ``conflicts``: pairs of figures that disagree (see :func:`sting_outcomes.analysis.conflicts.conflicts`).
     """
 
@@ -25,6 +28,7 @@ class Coverage:
     snapshots: pd.DataFrame
     primary_share_sources: float
     primary_share_figures: float
+    agency_hosted_share_figures: float
     conflicts: pd.DataFrame
 
 
@@ -43,6 +47,8 @@ def coverage(ds: Dataset) -> Coverage:
         last_as_of=("as_of", "max"),
     )
     kind = ds.figures["source_kind"].astype("string")
+    via = ds.figures["source_id"].map(ds.sources.set_index("source_id")["via"])
+    agency_hosted = kind.eq("primary").fillna(False) & via.isna()
     return Coverage(
         by_family=by_family,
         snapshots=snapshots,
@@ -50,6 +56,7 @@ def coverage(ds: Dataset) -> Coverage:
         if len(ds.sources)
         else float("nan"),
         primary_share_figures=float((kind == "primary").mean()) if len(kind) else float("nan"),
+        agency_hosted_share_figures=float(agency_hosted.mean()) if len(kind) else float("nan"),
         conflicts=conflicts(ds.normalized),
     )
 
@@ -65,6 +72,8 @@ def format_coverage(ds: Dataset, cov: Coverage) -> str:
             f"dataset {ds.version}: {len(ds.operations)} operations, {len(ds.sources)} sources, "
             f"{len(ds.figures)} figures",
             f"primary sources: {cov.primary_share_sources:.0%} of sources, {cov.primary_share_figures:.0%} of figures",
+            f"primary figures read on the agency's own site (re-hosted copies left out): "
+            f"{cov.agency_hosted_share_figures:.0%} of figures",
             f"known conflicts (pairs of figures that disagree): {len(cov.conflicts)}",
             "",
             "figures by operation and metric family:",

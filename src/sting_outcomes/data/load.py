@@ -137,7 +137,9 @@ def _typed_frame(table: Table, schema: dict) -> pd.DataFrame:
     for spec in schema["fields"]:
         name = spec["name"]
         raw = frame[name]
-        if spec["type"] == "number":
+        if spec["type"] == "boolean":
+            frame[name] = raw.eq("true").astype("bool")
+        elif spec["type"] == "number":
             frame[name] = pd.to_numeric(raw.replace("", None), errors="raise").astype("float64")
         elif name in _DATE_COLUMNS:
             parsed = [parse_partial_date(v) if v else None for v in raw]

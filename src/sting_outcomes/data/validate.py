@@ -39,6 +39,23 @@ _PATTERN_WORDS = {
     r"^https?://\S+$": "an absolute http(s) URL",
     r"^[a-z]{2}$": "an ISO 639-1 language code",
 }
+#: ``tally`` of a metric that is a level at a date (it may fall), not a running total (rule 11).
+LEVEL = "level"
+#: Words that betray another scale definition in a ``users`` or ``devices`` row (rule 12),
+#: with the metric the row probably belongs to.
+SCALE_WORDS = {
+    "users": [
+        (re.compile(r"\blog-?ins?\b|\bvisit(?:s|ors?|ed|ing)?\b", re.I), "visits"),
+        (re.compile(r"\bpaying\b|\bsubscribers?\b|\bpaid\b", re.I), "paying_users"),
+    ],
+    "devices": [
+        (re.compile(r"\bsold\b|\bdistributed\b|\bsupplied\b|\bdelivered\b", re.I), "devices_distributed"),
+        (re.compile(r"\bvisit(?:s|ors?|ed|ing)?\b|\blog-?ins?\b", re.I), "visits"),
+    ],
+}
+#: A note that explains why a users/devices row fits its strict definition despite such words.
+RULE12_MARK = re.compile(r"\brule 12\b", re.I)
+_FIGURE_ID = re.compile(r"\b[a-z0-9]+(?:-[a-z0-9]+)*-\d{4}\b")
 #: Key of a figure; two rows of one source with the same key are duplicates.
 #: Only running totals are checked: one release can report several parts (two sub-operations).
 DUPLICATE_KEY = ("operation_id", "source_id", "jurisdiction", "metric", "category", "unit", "as_of")
@@ -153,6 +170,8 @@ class Validator:
         self.check_operations()
         self.check_sources()
         self.check_figures()
+        self.check_running_totals()
+        self.check_scale_definitions()
         return self.tables, self.problems
 
     # -- generic, schema-driven rules ---------------------------------------------
@@ -195,6 +214,8 @@ class Validator:
             if pattern and not pattern.match(value):
                 words = _PATTERN_WORDS.get(cons["pattern"], f"the pattern {cons['pattern']}")
                 self.add(table, line, name, f"{value!r} is not {words}")
+            if spec["type"] == "boolean" and value not in ("true", "false"):
+                self.add(table, line, name, f"{value!r} is not true or false")
             if spec["type"] == "number":
                 try:
                     number = float(value)
@@ -276,6 +297,9 @@ class Validator:
                 self.add(src, line, "language", f"{lang!r} is not an ISO 639-1 language code")
             if row.get("published"):
                 self.check_date(src, line, "published", row["published"])
+            canonical = row.get("canonical_url", "")
+            if canonical and canonical == url:
+                self.add(src, line, "canonical_url", "repeats url; leave it empty when url is the agency's own page")
 
     def check_figures(self) -> None:
         figs = self.tables["figures"]
@@ -320,6 +344,67 @@ class Validator:
             elif row.get("scope") == "total":
                 first_seen[key] = line
 
+    def check_running_totals(self) -> None:
+        """Rule 11: a running total never falls. Within one series (operation, jurisdiction,
+        metric, category, unit; ``scope=total``; metrics whose ``tally`` is not ``level``), a
+        value below one reported at an earlier date must carry a note that names an earlier,
+        higher figure (its ``figure_id``) and so explains the fall."""
+        figs = self.tables["figures"]
+        levels = {r["metric"] for _, r in self.tables["metrics"].rows if r.get("tally") == LEVEL}
+        series: dict[tuple, list[tuple[dt.date, float, int, dict]]] = {}
+        for line, row in figs.rows:
+            if row.get("scope") != "total" or row.get("metric") in levels:
+                continue
+            parsed = parse_partial_date(row.get("as_of", ""))
+            try:
+                value = float(row.get("value", ""))
+            except ValueError:
+                continue
+            if parsed is None or value != value:
+                continue
+            key = tuple(row.get(k, "") for k in ("operation_id", "jurisdiction", "metric", "category", "unit"))
+            series.setdefault(key, []).append((parsed[0], value, line, row))
+        for points in series.values():
+            for day, value, line, row in points:
+                higher = [(d, v, r) for d, v, _, r in points if d < day and v > value]
+                if not higher:
+                    continue
+                cited = set(_FIGURE_ID.findall(row.get("note", "")))
+                if cited & {r["figure_id"] for _, _, r in higher}:
+                    continue
+                top = max(higher, key=lambda h: (h[1], h[0]))
+                self.add(
+                    figs,
+                    line,
+                    "note",
+                    f"running total falls: {row['value']} on {row['as_of']} is below {top[2]['figure_id']} "
+                    f"({top[2]['value']} on {top[2]['as_of']}); name that figure in the note and say why "
+                    "(narrower scope, new definition, error), or set scope to part (rule 11)",
+                )
+
+    def check_scale_definitions(self) -> None:
+        """Rule 12: ``users`` are registered accounts and ``devices`` handsets active at the
+        takedown. A row of either whose locator or note speaks of log-ins, visits, paying
+        subscribers or devices sold or distributed belongs to another metric, unless its note
+        says why it fits after all (with the words "rule 12")."""
+        figs = self.tables["figures"]
+        for line, row in figs.rows:
+            checks = SCALE_WORDS.get(row.get("metric", ""))
+            if not checks or RULE12_MARK.search(row.get("note", "")):
+                continue
+            text = f"{row.get('locator', '')} {row.get('note', '')}"
+            for pattern, metric in checks:
+                found = pattern.search(text)
+                if found:
+                    self.add(
+                        figs,
+                        line,
+                        "metric",
+                        f"{row['metric']} counts only {_DEFINITION[row['metric']]}, but the row speaks of "
+                        f"{found.group(0)!r}: use {metric}, or say in the note why it fits ('rule 12: …')",
+                    )
+                    break
+
     def check_jurisdiction(self, table: Table, line: int, code: str) -> None:
         if code == "" or code in REGION_CODES:
             return
@@ -349,6 +434,9 @@ class Validator:
                     self.add(table, line, "value_high", f"{high} is below value {row['value']}")
             except ValueError:
                 pass  # reported by the number check
+
+
+_DEFINITION = {"users": "registered accounts", "devices": "handsets active at the takedown"}
 
 
 def _later_than(a: tuple[dt.date, str] | None, b: tuple[dt.date, str]) -> bool:
