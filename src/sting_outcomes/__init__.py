@@ -32,6 +32,8 @@ _EXPORTS = {
     "latest": "analysis.snapshots",
     "series": "analysis.snapshots",
     "in_scope": "analysis.snapshots",
+    "doubtful": "analysis.snapshots",
+    "at_horizons": "analysis.horizons",
     "conflicts": "analysis.conflicts",
     "secondary_repeats": "analysis.conflicts",
     "part_sums": "analysis.reconcile",

@@ -13,7 +13,17 @@ import pandas as pd
 
 from ..checks import check_choice, check_names, require_columns
 
-__all__ = ["DAYS_PER_MONTH", "KEY", "SCOPES", "in_scope", "known_metrics", "latest", "pick_latest", "series"]
+__all__ = [
+    "DAYS_PER_MONTH",
+    "KEY",
+    "SCOPES",
+    "doubtful",
+    "in_scope",
+    "known_metrics",
+    "latest",
+    "pick_latest",
+    "series",
+]
 
 KEY = ["operation_id", "jurisdiction", "metric", "category"]
 #: Mean Gregorian month in days (365.25 / 12); used for every "months since" figure.
@@ -53,6 +63,62 @@ def in_scope(figures: pd.DataFrame, scope: str | None = "total") -> pd.DataFrame
     if scope is None or "scope" not in figures:
         return figures
     return figures.loc[figures["scope"].astype("string").eq(scope).fillna(False)]
+
+
+def doubtful(figures: pd.DataFrame) -> pd.DataFrame:
+    """The figures the data themselves call doubtful (``doubtful`` is true), which
+    :func:`latest` and :func:`series` leave out unless asked: ``figure_id``, the key,
+    ``value``, ``unit`` and the ``note`` that says why. Print it beside any analysis."""
+    if "doubtful" not in figures:
+        return figures.iloc[0:0]
+    cols = [c for c in ["figure_id", *KEY, "value", "unit", "as_of", "note"] if c in figures]
+    return figures.loc[figures["doubtful"].astype(bool), cols].sort_values("figure_id", ignore_index=True)
+
+
+def _keep_credible(figures: pd.DataFrame, include_doubtful: bool) -> np.ndarray:
+    if include_doubtful or "doubtful" not in figures:
+        return np.ones(len(figures), dtype=bool)
+    return ~figures["doubtful"].astype(bool).to_numpy()
+
+
+def _earlier_high(frame: pd.DataFrame) -> pd.DataFrame:
+    """For each row: the highest value of its series reported at a strictly earlier date
+    (``earlier_max``) and the figure that reported it (``earlier_max_id``).
+
+    Values are compared in standard units (``value_std``) when present, else as reported
+    within one unit. Aligned on ``frame``'s positions.
+    """
+    value = "value_std" if "value_std" in frame else "value"
+    by = KEY if value == "value_std" else [*KEY, "unit"]
+    d = pd.DataFrame(
+        {
+            "g": _group_codes(frame, by),
+            "t": frame["as_of"].to_numpy("datetime64[ns]").astype("int64"),
+            "v": frame[value].to_numpy(dtype=float),
+            "id": frame["figure_id"].astype(str).to_numpy(),
+        }
+    )
+    per = d.sort_values(["v", "id"], ascending=[False, True]).drop_duplicates(["g", "t"]).sort_values(["g", "t"])
+    per["run"] = per.groupby("g")["v"].cummax()
+    per["run_id"] = per["id"].where(per["v"].eq(per["run"]))
+    per["run_id"] = per.groupby("g")["run_id"].ffill()
+    per["earlier_max"] = per.groupby("g")["run"].shift(1)
+    per["earlier_max_id"] = per.groupby("g")["run_id"].shift(1)
+    out = d[["g", "t"]].merge(per[["g", "t", "earlier_max", "earlier_max_id"]], on=["g", "t"], how="left")
+    return out[["earlier_max", "earlier_max_id"]]
+
+
+def _flag_falls(chosen: pd.DataFrame, high: pd.DataFrame) -> pd.DataFrame:
+    """Add ``falls`` (the value is below one reported earlier in its series: a running
+    total never falls, so this is a narrower count, a new definition or an error),
+    ``fell_from`` (that earlier figure's id) and ``fell_from_value``."""
+    value = chosen["value_std"] if "value_std" in chosen else chosen["value"]
+    falls = value.to_numpy(float) < high["earlier_max"].to_numpy(float)
+    return chosen.assign(
+        falls=falls,
+        fell_from=pd.array(np.where(falls, high["earlier_max_id"].to_numpy(object), None), dtype="string"),
+        fell_from_value=np.where(falls, high["earlier_max"].to_numpy(float), np.nan),
+    )
 
 
 def _preference_rank(kind: pd.Series, prefer: str | None) -> pd.Series:
@@ -109,6 +175,7 @@ def latest(
     as_of: str | pd.Timestamp | None = None,
     prefer: str | None = "primary",
     scope: str | None = "total",
+    include_doubtful: bool = False,
 ) -> pd.DataFrame:
     """The latest snapshot per (operation_id, jurisdiction, metric, category).
 
@@ -128,8 +195,13 @@ def latest(
 
     scope:
         Which figures count (see :func:`in_scope`; default running totals only).
+    include_doubtful:
+        Figures flagged ``doubtful`` in the data are left out unless this is true; list
+        them with :func:`doubtful`.
 
-    Returns one row per key, sorted by key.
+    Returns one row per key, sorted by key, with ``falls`` / ``fell_from`` /
+    ``fell_from_value``: true when the chosen value is below one reported earlier in its
+    series, so a falling running total is never returned as the tally without a flag.
     """
     require_figures(figures)
     check_choice(prefer, ("primary", "secondary", None), "prefer")
@@ -139,12 +211,16 @@ def latest(
         keep &= figures["scope"].astype("string").eq(scope).fillna(False).to_numpy(bool)
     if as_of is not None:
         keep &= (figures["as_of"] <= pd.Timestamp(as_of)).to_numpy(bool)
+    keep &= _keep_credible(figures, include_doubtful)
     # Work on the few columns the choice needs, and take full rows only for the winners:
     # copying every column of a million-row table was most of the cost.
     rows = np.flatnonzero(keep)
     frame = figures[CHOICE_COLUMNS].iloc[rows]
     if frame.empty:
-        return figures.iloc[rows].assign(n_same_date=pd.Series(dtype="int64"))
+        empty = figures.iloc[rows].assign(n_same_date=pd.Series(dtype="int64"))
+        return empty.assign(
+            falls=pd.Series(dtype=bool), fell_from=pd.Series(dtype="string"), fell_from_value=pd.Series(dtype=float)
+        )
     groups = _group_codes(frame, KEY)
     as_of_ns = frame["as_of"].to_numpy("datetime64[ns]").astype("int64")
     same_date = (
@@ -152,6 +228,9 @@ def latest(
     )
     first = _winners(frame, groups, prefer)
     chosen = figures.iloc[rows[first]].assign(n_same_date=same_date[first])
+    value_cols = [c for c in ("value_std", "value", "unit") if c in figures]
+    high = _earlier_high(figures[[*CHOICE_COLUMNS, *value_cols]].iloc[rows]).iloc[first].reset_index(drop=True)
+    chosen = _flag_falls(chosen.reset_index(drop=True), high)
     return chosen.sort_values(KEY, kind="stable", ignore_index=True)
 
 
@@ -162,6 +241,7 @@ def series(
     metrics: str | list[str] | None = None,
     prefer: str | None = "primary",
     scope: str | None = "total",
+    include_doubtful: bool = False,
 ) -> pd.DataFrame:
     """Tallies over time, one point per (operation, jurisdiction, metric, category, as_of).
 
@@ -173,16 +253,20 @@ def series(
     ``n_points`` (points in the series). Sorted by key then ``as_of``.
 
     ``metrics`` restricts to some metrics (a name or a list; default all; an unknown name
-    raises ``ValueError``); ``scope`` as in :func:`latest`.
+    raises ``ValueError``); ``scope`` and ``include_doubtful`` as in :func:`latest`. Each
+    point carries ``falls`` / ``fell_from`` / ``fell_from_value`` (below a value reported
+    earlier in the series), so a curve or a horizon can leave falling points out.
     """
     require_figures(figures, ["value_std", "unit_std", "lower", "upper"])
     require_columns(operations, ["operation_id", "takedown_date"], "operations")
     check_choice(prefer, ("primary", "secondary", None), "prefer")
     metrics = check_names(metrics, known_metrics(figures), "metric")
     frame = in_scope(figures, scope)
+    frame = frame.loc[_keep_credible(frame, include_doubtful)]
     if metrics is not None:
         frame = frame.loc[frame["metric"].astype("string").isin(metrics).fillna(False)]
-    points = pick_latest(frame, [*KEY, "as_of"], prefer)
+    points = pick_latest(frame, [*KEY, "as_of"], prefer).reset_index(drop=True)
+    points = _flag_falls(points, _earlier_high(points))
     dates = operations[["operation_id", "takedown_date"]].drop_duplicates("operation_id")
     points = points.merge(dates, on="operation_id", how="left")
     delta = (points["as_of"] - points["takedown_date"]).dt.total_seconds() / 86400.0
