@@ -1,17 +1,35 @@
-"""Growth of tallies after the action day: a saturating curve with honest uncertainty.
+"""Growth of tallies after the first release: a saturating curve that fits the facts.
 
-Model: ``y(t) = A * (1 - exp(-k t))`` where ``t`` is time since the action day (months
-in :func:`fit_series`, so ``k`` is per month) and ``A`` is the plateau the tally tends to,
-in the unit of ``y``. Fitted by non-linear least squares (``scipy.optimize.curve_fit``,
-``A > 0``, ``k > 0``); standard errors come from the scaled covariance (residual variance
-estimated from the data), and intervals use Student's t with ``n - 2`` degrees of
-freedom. Confidence bands of ``predict`` use the delta method (the gradient of the curve
-with respect to ``(A, k)`` times the covariance), so they describe uncertainty in the
-mean curve, not the scatter of individual snapshots.
+Model (for ``t >= t0``, the first release's months since the action day)::
 
-The model passes through 0 at ``t = 0``: a tally already reported on the action day
-(``t = 0``) cannot be matched; measure ``t`` from an earlier origin or drop that point.
-With few points (< 5) the fit is fragile and a ``UserWarning`` says so.
+    y(t) = y0 + (A - y0) * (1 - exp(-k (t - t0)))
+
+The curve starts at the **first reported value** ``y0`` (the anchor: launch-day tallies
+are often large, so forcing the curve through zero on the action day misdescribes them)
+and rises towards the plateau ``A`` at rate ``k`` (per unit of ``t``; per month in
+:func:`fit_series`). Before ``t0`` nothing was reported and the curve is undefined (NaN).
+
+Parametrisation: ``A = ymax + exp(a)`` (``ymax`` = the largest value reported in the
+series) and ``k = exp(b)``. ``(a, b)`` are fitted by least squares
+(``scipy.optimize.least_squares``) to the points after the anchor, so the plateau is never
+below a value already reported. Their covariance is the usual ``s² (JᵀJ)⁻¹`` with the
+residual variance ``s²`` estimated from the data on ``n - 3`` degrees of freedom (the
+anchor carries no residual; two parameters). Intervals are Student-t intervals on
+``(a, b)`` mapped to ``A`` and ``k``, so the plateau interval's lower end is at least
+``ymax``; where no interval can be computed (no residual degrees of freedom, a singular
+Jacobian) the plateau is only known to be at least ``ymax``: ``A_ci = (ymax, inf)``.
+
+Bands (:meth:`SaturatingFit.predict`) are percentiles of the curve over parametric draws
+of ``(a, b)`` from a multivariate t (normal draws with covariance ``cov``, scaled by an
+independent chi-square on ``dof`` degrees of freedom, which is the Student-t analogue of
+``N(estimate, cov)`` and matches the plateau interval) with a fixed seed, so they are
+reproducible. Every drawn curve starts at ``y0`` and stays below its own plateau, so a
+band never goes below ``y0`` (>= 0 for a count). They describe uncertainty in the mean
+curve, not the scatter of individual releases, and are zero-width at the anchor.
+
+Each point is taken at face value: qualifier bounds ("more than 800") are not carried
+into the fit. Warnings (``UserWarning``) say when a fit is fragile: few points, an
+estimate at the edge of its search range, no interval.
 """
 
 from __future__ import annotations
@@ -23,69 +41,156 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
+from ..checks import check_positive, require_columns
 from .snapshots import KEY
 
-__all__ = ["PLATEAU_LIMIT", "SMALL_N", "SaturatingFit", "fit_saturating", "fit_series", "identified", "saturating"]
+__all__ = [
+    "MIN_POINTS",
+    "MIN_SPAN_MONTHS",
+    "PLATEAU_LIMIT",
+    "SMALL_N",
+    "SaturatingFit",
+    "fit_saturating",
+    "fit_series",
+    "identified",
+    "saturating",
+]
 
+#: Fewest points :func:`fit_saturating` accepts: the anchor plus one per parameter.
+N_MIN_FIT = 3
 #: Below this many points a fit warns that its intervals are unreliable.
 SMALL_N = 5
-N_PARAMS = 2
+#: :func:`fit_series` does not fit a series with fewer points than this.
+MIN_POINTS = 4
+#: :func:`fit_series` does not fit a series whose points span fewer months than this.
+MIN_SPAN_MONTHS = 6.0
+#: A plateau whose interval reaches this multiple of the largest reported value (or is
+#: open-ended) is not pinned down by the data.
+PLATEAU_LIMIT = 10.0
+#: Parametric draws behind the bands, and their seed (fixed: bands are reproducible).
+N_DRAWS = 4000
+SEED = 20210608
+# Search range of the scaled parameters: exp(alpha) = (A - ymax) / (ymax - y0) and
+# exp(beta) = k * span. At the edges the data do not pin the parameter down.
+ALPHA_RANGE = (np.log(1e-6), np.log(1e6))
+BETA_RANGE = (np.log(1e-3), np.log(1e3))
+# Draws of a or b beyond these are clipped so that exp() stays finite.
+EXP_CLIP = 700.0
 
 
-def saturating(t: np.ndarray, A: float, k: float) -> np.ndarray:
-    """``A * (1 - exp(-k t))``."""
-    return A * -np.expm1(-k * np.asarray(t, dtype=float))
+def saturating(t: np.ndarray | list[float] | float, A: float, k: float, y0: float = 0.0, t0: float = 0.0) -> np.ndarray:
+    """``y0 + (A - y0) (1 - exp(-k (t - t0)))`` for ``t >= t0``; NaN before ``t0``.
 
-
-def _gradient(t: np.ndarray, A: float, k: float) -> np.ndarray:
-    """d y / d(A, k) at each t, shape (len(t), 2)."""
+    With the defaults ``y0 = t0 = 0`` this is ``A (1 - exp(-k t))``.
+    """
     t = np.asarray(t, dtype=float)
-    return np.column_stack([-np.expm1(-k * t), A * t * np.exp(-k * t)])
+    dt = t - t0
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = y0 + (A - y0) * -np.expm1(-k * dt)
+    return np.where(dt >= 0, out, np.nan)
+
+
+def _curves(t: np.ndarray, a: np.ndarray, b: np.ndarray, y0: float, t0: float, ymax: float) -> np.ndarray:
+    """Curves for parameter vectors ``a``, ``b`` (shape m) at times ``t`` (shape p): (m, p)."""
+    a = np.clip(np.asarray(a, dtype=float), -EXP_CLIP, EXP_CLIP)[:, None]
+    b = np.clip(np.asarray(b, dtype=float), -EXP_CLIP, EXP_CLIP)[:, None]
+    dt = np.asarray(t, dtype=float)[None, :] - t0
+    with np.errstate(over="ignore", invalid="ignore"):
+        rise = -np.expm1(-np.exp(b) * np.maximum(dt, 0.0))
+        out = y0 + (ymax - y0 + np.exp(a)) * rise
+    return np.where(dt >= 0, out, np.nan)
 
 
 @dataclass(frozen=True)
 class SaturatingFit:
-    """A fitted saturating curve ``y = A (1 - exp(-k t))``.
+    """A fitted curve ``y = y0 + (A - y0)(1 - exp(-k (t - t0)))`` for ``t >= t0``.
 
-    ``A`` (plateau, unit of y) and ``k`` (rate, per unit of t) with standard errors
-    ``A_se``, ``k_se`` and covariance ``cov`` (2x2, order A, k); ``n`` points, ``dof`` =
-    n - 2; ``A_ci`` the ``level`` (default 95 %) interval for the plateau (t-based;
-    ``(nan, nan)`` with no residual degrees of freedom); ``first_share`` = y of the
-    earliest point / A, the share of the projected plateau already reported at the first
-    snapshot; ``t``, ``y`` the data used.
+    ``t0``, ``y0``: the anchor (the earliest point); ``ymax``: the largest value used.
+    ``A = ymax + exp(a)`` (plateau, unit of y) and ``k = exp(b)`` (rate per unit of t);
+    ``cov`` the 2x2 covariance of ``(a, b)`` (NaN without residual degrees of freedom,
+    inf when the Jacobian is singular), ``a_se``, ``b_se`` their standard errors. ``n``
+    points, ``dof = n - 3``; ``A_ci`` and ``k_ci`` the ``level`` intervals (t quantile on
+    ``dof``); ``first_share = y0 / A`` with ``first_share_ci`` from ``A_ci``; ``t``, ``y``
+    the data used (sorted by t); ``warnings`` the texts of the warnings the fit raised;
+    ``seed`` and ``draws`` fix the bands of :meth:`predict`.
     """
 
     A: float
     k: float
-    A_se: float
-    k_se: float
+    a: float
+    b: float
+    a_se: float
+    b_se: float
     cov: np.ndarray = field(repr=False)
     n: int
     dof: int
     level: float
+    t0: float
+    y0: float
+    ymax: float
     A_ci: tuple[float, float]
+    k_ci: tuple[float, float]
     first_share: float
+    first_share_ci: tuple[float, float]
     t: np.ndarray = field(repr=False)
     y: np.ndarray = field(repr=False)
+    warnings: tuple[str, ...] = ()
+    seed: int = SEED
+    draws: int = N_DRAWS
 
     @property
     def half_life(self) -> float:
-        """Time to reach half the plateau, ``ln 2 / k`` (unit of t)."""
+        """Time from the first release until the curve is halfway from ``y0`` to ``A``,
+        ``ln 2 / k`` (unit of t)."""
         return float(np.log(2) / self.k)
 
+    @property
+    def span(self) -> float:
+        """Time between the first and the last point (unit of t)."""
+        return float(self.t[-1] - self.t[0])
+
+    def _draws(self) -> np.ndarray | None:
+        """``draws`` x 2 parameter draws from a multivariate t, or None without a usable
+        covariance."""
+        if self.dof <= 0 or not np.isfinite(self.cov).all():
+            return None
+        rng = np.random.default_rng(self.seed)
+        z = rng.standard_normal((self.draws, 2))
+        w = rng.chisquare(self.dof, self.draws) / self.dof
+        vals, vecs = np.linalg.eigh(self.cov)
+        root = vecs * np.sqrt(np.clip(vals, 0.0, None))
+        return np.array([self.a, self.b]) + (z @ root.T) / np.sqrt(w)[:, None]
+
     def predict(self, t: np.ndarray | list[float] | float, level: float | None = None) -> pd.DataFrame:
-        """Fitted curve with a delta-method confidence band for the mean.
+        """Fitted curve with a percentile band from parametric draws of ``(a, b)``.
 
         Returns a frame with ``t``, ``fit``, ``lower``, ``upper`` (``level`` defaults to the
-        fit's level; t quantile with ``dof`` degrees of freedom, NaN band when dof = 0).
+        fit's level). Before the first release (``t < t0``) every column but ``t`` is NaN;
+        the band is NaN when the fit has no usable covariance. The band never goes below
+        ``y0``; the same seed gives the same band.
         """
         level = self.level if level is None else level
         t = np.atleast_1d(np.asarray(t, dtype=float))
-        fit = saturating(t, self.A, self.k)
-        grad = _gradient(t, self.A, self.k)
-        se = np.sqrt(np.einsum("ij,jk,ik->i", grad, self.cov, grad))
-        q = stats.t.ppf(0.5 + level / 2, self.dof) if self.dof > 0 else np.nan
-        return pd.DataFrame({"t": t, "fit": fit, "lower": fit - q * se, "upper": fit + q * se})
+        fit = _curves(t, np.array([self.a]), np.array([self.b]), self.y0, self.t0, self.ymax)[0]
+        lower = upper = np.full(len(t), np.nan)
+        theta = self._draws()
+        if theta is not None:
+            curves = _curves(t, theta[:, 0], theta[:, 1], self.y0, self.t0, self.ymax)
+            valid = t >= self.t0
+            if valid.any():
+                qs = np.percentile(curves[:, valid], [50 * (1 - level), 50 * (1 + level)], axis=0)
+                lower, upper = lower.copy(), upper.copy()
+                lower[valid], upper[valid] = qs
+        return pd.DataFrame({"t": t, "fit": fit, "lower": lower, "upper": upper})
+
+
+def _at_edge(value: float, bounds: tuple[float, float], tol: float = 1e-3) -> int:
+    """-1 at the lower end of ``bounds``, +1 at the upper, 0 inside."""
+    if value <= bounds[0] + tol:
+        return -1
+    if value >= bounds[1] - tol:
+        return 1
+    return 0
 
 
 def fit_saturating(
@@ -93,178 +198,290 @@ def fit_saturating(
     y: np.ndarray | pd.Series | list[float],
     *,
     level: float = 0.95,
-    p0: tuple[float, float] | None = None,
-    sigma: np.ndarray | None = None,
+    seed: int = SEED,
+    draws: int = N_DRAWS,
 ) -> SaturatingFit:
-    """Fit ``y = A (1 - exp(-k t))`` by least squares.
+    """Fit ``y = y0 + (A - y0)(1 - exp(-k (t - t0)))`` anchored at the earliest point.
 
     Parameters
     ----------
     t, y:
-        Times (e.g. months since the action day; must be > 0 to carry information) and
-        tallies. Pairs with a missing value are dropped.
+        Times (e.g. months since the action day; any origin) and the running total at
+        each. Pairs with a missing value are dropped. The earliest point is the anchor
+        ``(t0, y0)``; the plateau is at least the largest ``y``.
     level:
-        Confidence level of ``A_ci`` and of ``predict`` bands (default 0.95).
-    p0:
-        Starting values (A, k); default ``A = 1.2 * max(y)``, ``k = 1 / median(t)``.
-    sigma:
-        Optional per-point standard deviations (relative weights) passed to curve_fit.
+        Confidence level of ``A_ci``, ``k_ci`` and of the bands of ``predict`` (0.95).
+    seed, draws:
+        Random seed and number of parametric draws behind the bands.
 
-    Raises ``ValueError`` when fewer than 2 usable points remain (2 parameters) and
-    ``RuntimeError`` when the optimiser does not converge. Warns (``UserWarning``) when
-    n < 5: with so few snapshots the intervals are unreliable.
+    Raises ``ValueError`` with fewer than 3 usable points (the anchor, and one per
+    parameter), when the points span no time, or when no value rises above the first
+    (nothing to fit: the tally did not grow); ``RuntimeError`` when the optimiser fails.
+    Warns (``UserWarning``) when n < 5 (intervals unreliable), when there are no residual
+    degrees of freedom or the covariance cannot be estimated (no interval: the plateau
+    is only known to be at least the largest value), and when an estimate sits at the
+    edge of its search range (the data do not pin it down).
     """
+    if not 0 < level < 1:
+        raise ValueError(f"level must be between 0 and 1, got {level!r}")
     t = np.asarray(t, dtype=float)
     y = np.asarray(y, dtype=float)
     if t.shape != y.shape:
         raise ValueError(f"t and y differ in length: {t.shape} vs {y.shape}")
     ok = np.isfinite(t) & np.isfinite(y)
-    t, y = t[ok], y[ok]
-    sigma = None if sigma is None else np.asarray(sigma, dtype=float)[ok]
+    order = np.lexsort((y[ok], t[ok]))
+    t, y = t[ok][order], y[ok][order]
     n = len(t)
-    if n < N_PARAMS:
-        raise ValueError(f"cannot fit A and k from {n} point(s): need at least {N_PARAMS}")
+    if n < N_MIN_FIT:
+        raise ValueError(
+            f"cannot fit A and k from {n} point(s): need at least {N_MIN_FIT} (the first release and two more)"
+        )
+    t0, y0, ymax = float(t[0]), float(y[0]), float(np.max(y))
+    span = float(t[-1] - t0)
+    if not span > 0:
+        raise ValueError("the points span no time: all are dated at the first release")
+    if not ymax > y0:
+        raise ValueError(f"no growth after the first release: no value rises above the first ({y0:,.6g})")
+    messages: list[str] = []
+
+    def warn(text: str) -> None:
+        messages.append(text)
+        warnings.warn(text, UserWarning, stacklevel=3)
+
     if n < SMALL_N:
-        warnings.warn(
-            f"saturating fit on only {n} points: estimates and intervals are unreliable", UserWarning, stacklevel=2
+        warn(f"saturating fit on only {n} points: estimates and intervals are unreliable")
+
+    # Scaled problem: tau in [0, 1], z in [0, 1]; z = (1 + e^alpha)(1 - e^(-e^beta tau)).
+    rng_y = ymax - y0
+    tau = (t[1:] - t0) / span
+    z = (y[1:] - y0) / rng_y
+
+    def residuals(p: np.ndarray) -> np.ndarray:
+        return (1.0 + np.exp(p[0])) * -np.expm1(-np.exp(p[1]) * tau) - z
+
+    def jacobian(p: np.ndarray) -> np.ndarray:
+        kk = np.exp(p[1])
+        decay = np.exp(-kk * tau)
+        return np.column_stack([np.exp(p[0]) * (1.0 - decay), (1.0 + np.exp(p[0])) * kk * tau * decay])
+
+    # Start from the best point of a grid over the rate (A given k is linear least squares).
+    best = None
+    for beta in np.linspace(BETA_RANGE[0] + 0.5, BETA_RANGE[1] - 0.5, 25):
+        g = -np.expm1(-np.exp(beta) * tau)
+        c = max(float(g @ z / (g @ g)), 1.0 + np.exp(ALPHA_RANGE[0] + 0.5))
+        alpha = float(np.clip(np.log(c - 1.0), ALPHA_RANGE[0] + 0.5, ALPHA_RANGE[1] - 0.5))
+        sse = float(np.sum(residuals(np.array([alpha, beta])) ** 2))
+        if best is None or sse < best[0]:
+            best = (sse, alpha, beta)
+    assert best is not None
+    bounds = ([ALPHA_RANGE[0], BETA_RANGE[0]], [ALPHA_RANGE[1], BETA_RANGE[1]])
+    with np.errstate(over="ignore", invalid="ignore"):
+        res = optimize.least_squares(
+            residuals, x0=[best[1], best[2]], jac=jacobian, bounds=bounds, method="trf", xtol=1e-12, ftol=1e-12
         )
-    positive = t[t > 0]
-    if p0 is None:
-        p0 = (
-            1.2 * float(np.max(y)) if np.max(y) > 0 else 1.0,
-            1.0 / float(np.median(positive)) if len(positive) else 1.0,
-        )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", optimize.OptimizeWarning)
-        params, cov = optimize.curve_fit(
-            saturating, t, y, p0=p0, sigma=sigma, bounds=([0.0, 0.0], [np.inf, np.inf]), maxfev=20000
-        )
-    A, k = (float(v) for v in params)
-    dof = n - N_PARAMS
-    cov = np.asarray(cov, dtype=float)
+    if res.status <= 0 or not np.isfinite(res.x).all():
+        raise RuntimeError(f"the least-squares fit did not converge: {res.message}")
+    alpha, beta = (float(v) for v in res.x)
+    a, b = alpha + np.log(rng_y), beta - np.log(span)
+    if _at_edge(alpha, ALPHA_RANGE) < 0:
+        warn("the plateau sits at the largest reported value (the edge of its range): the data look saturated")
+    if _at_edge(alpha, ALPHA_RANGE) > 0 or _at_edge(beta, BETA_RANGE) < 0:
+        warn("the tally still rises almost in a straight line: the plateau is not pinned down")
+    if _at_edge(beta, BETA_RANGE) > 0:
+        warn("the tally jumps to its level right after the first release: the rate is not pinned down")
+
+    dof = n - N_MIN_FIT
+    J = jacobian(res.x)
+    sse = float(np.sum(res.fun**2))
     if dof == 0:
         cov = np.full((2, 2), np.nan)
-    A_se, k_se = (float(v) for v in np.sqrt(np.diag(cov)))
-    if dof > 0 and np.isfinite(A_se):
-        q = stats.t.ppf(0.5 + level / 2, dof)
-        A_ci = (A - q * A_se, A + q * A_se)
+        warn("no residual degrees of freedom (3 points for 3 quantities): no interval")
     else:
-        A_ci = (np.nan, np.nan)
-    order = np.argsort(t, kind="stable")
-    first_share = float(y[order[0]] / A) if A > 0 else np.nan
+        _, sv, vt = np.linalg.svd(J, full_matrices=False)
+        if sv[-1] <= np.finfo(float).eps * max(J.shape) * sv[0]:
+            cov = np.full((2, 2), np.inf)
+            warn("the covariance of the estimates cannot be computed (singular Jacobian): no interval")
+        else:
+            cov = (vt.T / sv**2) @ vt * (sse / dof)
+    a_se, b_se = (float(v) for v in np.sqrt(np.diag(cov)))
+    q = stats.t.ppf(0.5 + level / 2, dof) if dof > 0 else np.nan
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(a_se):
+            A_ci = (ymax + float(np.exp(a - q * a_se)), ymax + float(np.exp(a + q * a_se)))
+        else:
+            A_ci = (ymax, np.inf)
+        k_ci = (float(np.exp(b - q * b_se)), float(np.exp(b + q * b_se))) if np.isfinite(b_se) else (0.0, np.inf)
+    A = ymax + float(np.exp(a))
     return SaturatingFit(
         A=A,
-        k=k,
-        A_se=A_se,
-        k_se=k_se,
-        cov=cov,
+        k=float(np.exp(b)),
+        a=float(a),
+        b=float(b),
+        a_se=a_se,
+        b_se=b_se,
+        cov=np.asarray(cov, dtype=float),
         n=n,
         dof=dof,
         level=level,
-        A_ci=(float(A_ci[0]), float(A_ci[1])),
-        first_share=first_share,
-        t=t[order],
-        y=y[order],
+        t0=t0,
+        y0=y0,
+        ymax=ymax,
+        A_ci=A_ci,
+        k_ci=k_ci,
+        first_share=y0 / A,
+        first_share_ci=(y0 / A_ci[1], y0 / A_ci[0]),
+        t=t,
+        y=y,
+        warnings=tuple(messages),
+        seed=seed,
+        draws=draws,
     )
+
+
+FLOAT_COLUMNS = [
+    "span_months",
+    "A",
+    "A_low",
+    "A_high",
+    "k",
+    "half_life",
+    "first_value",
+    "largest_reported",
+    "first_share",
+    "first_share_low",
+    "first_share_high",
+]
 
 
 def fit_series(
     series_df: pd.DataFrame,
+    min_span_months: float = MIN_SPAN_MONTHS,
     *,
+    min_points: int = MIN_POINTS,
     t: str = "months_since_takedown",
     y: str = "value_std",
     keys: list[str] | None = None,
     level: float = 0.95,
+    limit: float = PLATEAU_LIMIT,
 ) -> pd.DataFrame:
-    """Fit :func:`fit_saturating` to every series in ``series_df`` (see ``select.series``).
+    """Fit :func:`fit_saturating` to every series of ``series_df`` that supports a curve.
 
-    One row per series (``keys``, default operation, jurisdiction, metric, category)
-    with ``n``, ``A``, ``A_se``, ``A_low``, ``A_high``, ``k``, ``k_se``, ``half_life``,
-    ``first_share``, ``fit`` (the :class:`SaturatingFit`, or None), ``warning`` (text of
-    any warning raised by the fit) and ``reason`` (why a series was skipped, ``<NA>``
-    when fitted). Points with t <= 0 or missing t/y are left out of the fit (the model is
-    0 at t = 0), but ``first_share`` uses the series' earliest point, so a tally reported
-    on the action day counts as the first snapshot.
+    ``series_df`` is the output of ``so.series()``. Points flagged ``falls`` (below a
+    value reported earlier: a different count, not the tally) are left out, as are
+    points without ``t`` or ``y``. A series is not fitted when fewer than ``min_points``
+    (4) points remain or they span less than ``min_span_months`` (6) of ``t``; ``reason``
+    says why (e.g. ``"spans 0.5 months (< 6)"``), as it does for a fit that fails.
+
+    Returns one row per series (``keys``, default operation, jurisdiction, metric,
+    category) with ``n`` (points used), ``n_falls`` (left out as falls),
+    ``span_months``, ``A``, ``A_low``, ``A_high`` (plateau and its ``level`` interval),
+    ``k`` (per unit of t), ``half_life``, ``first_value`` (the anchor), ``largest_reported``
+    (the largest value used), ``first_share`` (``first_value / A``) with
+    ``first_share_low`` / ``first_share_high`` (from A's interval), ``identified`` (see
+    :func:`identified`), ``warning`` (every warning raised while fitting this series,
+    joined by "; "; ``<NA>`` when none), ``reason`` (``<NA>`` when fitted) and ``fit``
+    (the :class:`SaturatingFit` or None).
     """
     keys = list(KEY if keys is None else keys)
+    require_columns(series_df, [*keys, t, y], "series_df", "pass the output of so.series()")
+    check_positive(float(min_span_months), "min_span_months", allow_zero=True)
+    if min_points < N_MIN_FIT:
+        raise ValueError(f"min_points must be at least {N_MIN_FIT} (the first release and one per parameter)")
     rows = []
     for key, group in series_df.groupby(keys, dropna=False, observed=True, sort=True):
         key = key if isinstance(key, tuple) else (key,)
-        row: dict = dict(zip(keys, key))
+        row: dict = dict(zip(keys, key, strict=True))
+        falls = group["falls"].fillna(False).to_numpy(bool) if "falls" in group else np.zeros(len(group), bool)
         tt = group[t].to_numpy(dtype=float)
         yy = group[y].to_numpy(dtype=float)
-        use = np.isfinite(tt) & np.isfinite(yy) & (tt > 0)
-        row["n"] = int(use.sum())
-        row.update(fit=None, warning=pd.NA, reason=pd.NA)
-        if not np.isfinite(tt).any():
-            row["reason"] = f"no {t} (missing takedown date?)"
-        elif row["n"] < N_PARAMS:
-            row["reason"] = f"{row['n']} usable point(s) after the action day; need at least {N_PARAMS}"
+        use = np.isfinite(tt) & np.isfinite(yy) & ~falls
+        tt, yy = tt[use], yy[use]
+        order = np.lexsort((yy, tt))
+        tt, yy = tt[order], yy[order]
+        n = len(tt)
+        span = float(tt[-1] - tt[0]) if n else np.nan
+        row.update(
+            n=n,
+            n_falls=int(falls.sum()),
+            span_months=span,
+            first_value=float(yy[0]) if n else np.nan,
+            largest_reported=float(np.max(yy)) if n else np.nan,
+            fit=None,
+            warning=pd.NA,
+            reason=pd.NA,
+        )
+        problems = []
+        if not np.isfinite(group[t].to_numpy(dtype=float)).any():
+            problems.append(f"no {t} (missing action-day date?)")
         else:
-            try:
-                with warnings.catch_warnings(record=True) as caught:
-                    warnings.simplefilter("always")
-                    res = fit_saturating(tt[use], yy[use], level=level)
-                row["fit"] = res
-                if caught:
-                    row["warning"] = "; ".join(str(w.message) for w in caught)
+            dropped = f" after leaving out {row['n_falls']} falling" if row["n_falls"] else ""
+            if n < min_points:
+                problems.append(f"{n} point{'s' if n != 1 else ''}{dropped} (< {min_points})")
+            if n and span < min_span_months:
+                problems.append(f"spans {span:.1f} months (< {min_span_months:g})")
+        if problems:
+            row["reason"] = "; ".join(problems)
+        else:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                try:
+                    res = fit_saturating(tt, yy, level=level)
+                except (RuntimeError, ValueError) as exc:
+                    res = None
+                    row["reason"] = f"not fitted: {exc}"
+            texts = list(dict.fromkeys(str(w.message) for w in caught))
+            if texts:
+                row["warning"] = "; ".join(texts)
+            if res is not None:
                 row.update(
+                    fit=res,
                     A=res.A,
-                    A_se=res.A_se,
                     A_low=res.A_ci[0],
                     A_high=res.A_ci[1],
                     k=res.k,
-                    k_se=res.k_se,
                     half_life=res.half_life,
-                    first_share=_first_share(tt, yy, res.A),
+                    first_share=res.first_share,
+                    first_share_low=res.first_share_ci[0],
+                    first_share_high=res.first_share_ci[1],
                 )
-            except (RuntimeError, ValueError) as exc:
-                row["reason"] = f"fit failed: {exc}"
         rows.append(row)
     cols = [
         *keys,
         "n",
+        "n_falls",
+        "span_months",
         "A",
-        "A_se",
         "A_low",
         "A_high",
         "k",
-        "k_se",
         "half_life",
+        "first_value",
+        "largest_reported",
         "first_share",
-        "fit",
+        "first_share_low",
+        "first_share_high",
         "warning",
         "reason",
+        "fit",
     ]
     out = pd.DataFrame(rows).reindex(columns=cols)
-    for c in ("A", "A_se", "A_low", "A_high", "k", "k_se", "half_life", "first_share"):
+    for c in FLOAT_COLUMNS:
         out[c] = out[c].astype("float64")
+    out["n"] = out["n"].astype("int64")
+    out["n_falls"] = out["n_falls"].astype("int64")
     out["warning"] = out["warning"].astype("string")
     out["reason"] = out["reason"].astype("string")
-    return out
+    out = identified(out, limit=limit)
+    return out[[*cols[: cols.index("warning")], "identified", *cols[cols.index("warning") :]]]
 
 
-def _first_share(t: np.ndarray, y: np.ndarray, A: float) -> float:
-    """y at the earliest finite t, divided by A."""
-    ok = np.isfinite(t) & np.isfinite(y)
-    if not ok.any() or not A > 0:
-        return np.nan
-    return float(y[ok][np.argmin(t[ok])] / A)
-
-
-#: A plateau whose upper bound exceeds this multiple of the largest reported value is not
-#: pinned down by the data.
-PLATEAU_LIMIT = 10.0
-
-
-def identified(
-    fits: pd.DataFrame, series_df: pd.DataFrame, *, limit: float = PLATEAU_LIMIT, keys: list[str] | None = None
-) -> pd.DataFrame:
-    """``fits`` (from :func:`fit_series`) with ``last_reported`` (the series' largest
-    ``value_std``) and ``identified``: a curve was fitted and the upper end of its plateau
-    interval stays below ``limit`` times ``last_reported``."""
-    keys = list(KEY if keys is None else keys)
-    largest = series_df.groupby(keys, observed=True, dropna=False)["value_std"].max().rename("last_reported")
-    out = fits.merge(largest.reset_index(), on=keys, how="left")
-    out["identified"] = out["fit"].notna() & (out["A_high"] < limit * out["last_reported"])
-    return out
+def identified(fits: pd.DataFrame, *, limit: float = PLATEAU_LIMIT) -> pd.DataFrame:
+    """``fits`` (from :func:`fit_series`) with ``identified``: a curve was fitted and the
+    upper end of its plateau interval is finite and below ``limit`` times the largest
+    reported value (``largest_reported``)."""
+    require_columns(fits, ["fit", "A_high", "largest_reported"], "fits", "pass the output of so.fit_series()")
+    check_positive(float(limit), "limit")
+    high = fits["A_high"].to_numpy(dtype=float)
+    ok = fits["fit"].notna().to_numpy(bool) & np.isfinite(high)
+    ok &= high < limit * fits["largest_reported"].to_numpy(dtype=float)
+    return fits.assign(identified=ok)

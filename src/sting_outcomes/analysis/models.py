@@ -1,23 +1,25 @@
-"""Count models of arrests per user, with honest uncertainty for small samples.
+"""A count model of outcomes per unit of scale: secondary to the per-operation rates.
 
-Model: ``log E[arrests] = log(users) + b0 + b_approach + b_target`` — a log-linear GLM
-with ``log(users)`` as exposure (offset), so ``exp(b)`` is a *rate ratio* of arrests per
-user relative to the reference level (the first observed level of each categorical, in
-category order).
+With a dozen operations the primary output is the per-operation rate with its interval
+(:mod:`.scale`). A model is shown only as a summary with its limits in view:
 
-Choice of family (``family=``):
-
-* ``"poisson"`` (default): Poisson quasi-likelihood with heteroskedasticity-robust
-  (HC1 sandwich) standard errors. The point estimates only need the mean model to be
-  right, and the robust errors absorb over-dispersion without estimating a dispersion
-  parameter, which a handful of operations cannot pin down.
-* ``"negbin"``: negative-binomial GLM with a *fixed* ``alpha`` (default 1.0) and
-  model-based errors; useful as a check, not as the default, because ``alpha`` is assumed.
-
-Intervals are Wald intervals on the normal scale; with fewer than 30 observations
-(``SMALL_N``) they are not trustworthy, a ``UserWarning`` says so, and the case bootstrap
-(:func:`bootstrap`) and lower-bound sensitivity (:func:`sensitivity`) should be read
-alongside.
+* **Model.** ``log E[y] = log(exposure) + b0 + b_approach + b_target``: exposure enters as
+  an offset, so ``exp(b)`` is a rate ratio against the reference level.
+* **Family.** ``"quasipoisson"`` (default): Poisson mean model, variance ``phi * mu`` with
+  the dispersion ``phi`` estimated by Pearson's chi-square over the residual degrees of
+  freedom, and standard errors scaled by ``sqrt(phi)``; intervals use Student's t with the
+  residual degrees of freedom. ``"negbin"``: negative binomial with its ``alpha`` estimated
+  by maximum likelihood (statsmodels' discrete ``NegativeBinomial``). Either way the
+  dispersion is reported.
+* **Refusals.** A covariate level seen in fewer than ``MIN_CASES`` (2) operations gets no
+  coefficient: its operations are left out of the fit and listed in ``refused``. A level
+  seen once would be fitted exactly, and its coefficient and p-value would say nothing.
+* **Leave one out.** :func:`leave_one_out` refits without each operation in turn.
+* **Bootstrap.** :func:`bootstrap` resamples operations and says how many resamples it
+  discarded and why (a level missing, a design that cannot be fitted).
+* **Bounds.** :func:`sensitivity` moves every bounded quantity to the ends its qualifier
+  allows (outcomes and exposures, and tallies still growing after the horizon) and refits;
+  it raises when nothing in the frame is bounded.
 """
 
 from __future__ import annotations
@@ -31,67 +33,151 @@ import statsmodels.api as sm
 from scipy import stats
 
 from ..checks import as_names, check_choice, check_names, check_positive, require_columns
-from .snapshots import KEY, SHAPE_HINT, known_metrics
+from .scale import per_scale
 
-__all__ = ["SMALL_N", "GLMResult", "bootstrap", "fit_arrests_glm", "model_frame", "sensitivity"]
+__all__ = [
+    "MIN_CASES",
+    "BootstrapResult",
+    "GLMResult",
+    "bootstrap",
+    "fit_arrests_glm",
+    "format_p",
+    "leave_one_out",
+    "model_frame",
+    "sensitivity",
+]
 
-#: Below this many observations the model warns that its intervals are unreliable.
-SMALL_N = 30
+#: A covariate level needs at least this many operations to get a coefficient.
+MIN_CASES = 2
+FAMILIES = ("quasipoisson", "negbin")
+#: Factors applied to an open upper bound ("more than") in :func:`sensitivity`.
+OPEN_FACTORS = (1.25, 1.5, 2.0)
 
 
 @dataclass(frozen=True)
 class GLMResult:
-    """A fitted arrests GLM.
+    """A fitted count model.
 
-    ``n`` observations used (``n_dropped`` left out for missing or non-positive values);
-    ``family`` and ``cov_type``; ``coefficients``: one row per term with ``estimate``
-    (log rate ratio), ``se``, ``ci_low``, ``ci_high`` (``level``), ``p_value``,
-    ``rate_ratio``, ``rr_low``, ``rr_high``; ``result``: the statsmodels results object.
+    ``n`` operations used; ``n_dropped`` left out for missing or non-positive values;
+    ``refused``: one row per covariate level seen in fewer than ``MIN_CASES`` operations
+    (``covariate``, ``level``, ``operations``), whose operations were left out;
+    ``family``; ``dispersion`` (Pearson chi-square / residual df for quasi-Poisson, the
+    estimated ``alpha`` for the negative binomial) and ``df_resid``; ``coefficients``: one
+    row per term with ``estimate`` (log rate ratio), ``se``, ``ci_low``, ``ci_high``
+    (``level``), ``p_value``, ``rate_ratio``, ``rr_low``, ``rr_high``.
     """
 
     n: int
     n_dropped: int
+    refused: pd.DataFrame
     family: str
-    cov_type: str
+    dispersion: float
+    df_resid: float
     level: float
     coefficients: pd.DataFrame
+    operations: tuple[str, ...]
     result: object = field(repr=False)
 
 
+@dataclass(frozen=True)
+class BootstrapResult:
+    """Case bootstrap: ``table`` per term (``estimate``, ``boot_low``, ``boot_high``,
+    ``rr_low``, ``rr_high``, ``n_ok``), ``n_boot`` drawn, ``discarded`` (reason -> count)."""
+
+    table: pd.DataFrame
+    n_boot: int
+    discarded: dict[str, int]
+
+    @property
+    def n_used(self) -> int:
+        return self.n_boot - sum(self.discarded.values())
+
+
+def format_p(p: float) -> str:
+    """A p-value as people should read it: two significant digits, never ``0.000``."""
+    if p != p:
+        return "–"
+    if p < 0.001:
+        return "< 0.001"
+    return f"{p:.2g}" if p < 0.1 else f"{p:.2f}"
+
+
 def model_frame(
-    figures_latest: pd.DataFrame,
+    figures: pd.DataFrame,
     operations: pd.DataFrame,
     *,
-    jurisdiction: str = "global",
     y: str = "arrests",
-    exposure: str = "users",
+    exposure: str = "devices",
+    horizon: int | str = "first",
+    sources: str = "all sources",
+    jurisdiction: str = "global",
 ) -> pd.DataFrame:
-    """One row per operation: ``y`` and ``exposure`` (standard units) with their
-    qualifiers (``<y>_qualifier``, ``<exposure>_qualifier``), plus ``approach`` and
-    ``target``, from latest figures (e.g. ``select.latest``) of one jurisdiction and
-    without category. Operations lacking either figure are left out. Unknown metric or
-    jurisdiction names raise ``ValueError``."""
-    require_columns(figures_latest, [*KEY, "qualifier", "value_std"], "figures_latest", SHAPE_HINT)
-    require_columns(operations, ["operation_id", "approach", "target"], "operations")
-    check_names([y, exposure], known_metrics(figures_latest), "metric")
-    check_names(jurisdiction, figures_latest["jurisdiction"].dropna().astype(str).unique(), "jurisdiction")
-    f = figures_latest
-    f = f.loc[(f["jurisdiction"] == jurisdiction).fillna(False) & f["category"].isna()]
-    f = f.loc[f["metric"].astype("string").isin([y, exposure]).fillna(False)]
-    wide = f.pivot_table(index="operation_id", columns=f["metric"].astype(str), values="value_std", aggfunc="first")
-    quals = (
-        f.assign(q=f["qualifier"].astype(str))
-        .pivot_table(index="operation_id", columns=f["metric"].astype(str), values="q", aggfunc="first")
-        .add_suffix("_qualifier")
+    """One row per operation with ``y`` at ``horizon`` and ``exposure`` as first reported
+    (see :func:`~sting_outcomes.analysis.scale.per_scale`), their bounds (``<y>_lower``,
+    ``<y>_upper``, ``<exposure>_lower``, ``<exposure>_upper``), ``<y>_short`` (the series
+    ends before the horizon) and the operation's ``approach`` and ``target``. Operations
+    lacking either figure are left out (``per_scale`` says why)."""
+    rated = per_scale(
+        figures,
+        operations,
+        outcome=y,
+        denominator=exposure,
+        horizon=horizon,
+        sources=sources,
+        jurisdiction=jurisdiction,
     )
-    wide = wide.join(quals).reindex(columns=[y, exposure, f"{y}_qualifier", f"{exposure}_qualifier"])
-    wide = wide.dropna(subset=[y, exposure]).reset_index()
-    ops = operations[["operation_id", "approach", "target"]]
-    return wide.merge(ops, on="operation_id", how="left")
+    rated = rated.loc[rated["reason"].eq("")]
+    out = pd.DataFrame(
+        {
+            "operation_id": rated["operation_id"].to_numpy(),
+            y: rated["num_value"].to_numpy(float),
+            f"{y}_lower": rated["num_lower"].to_numpy(float),
+            f"{y}_upper": rated["num_upper"].to_numpy(float),
+            f"{y}_short": rated["num_short"].fillna(False).to_numpy(bool),
+            exposure: rated["den_value"].to_numpy(float),
+            f"{exposure}_lower": rated["den_lower"].to_numpy(float),
+            f"{exposure}_upper": rated["den_upper"].to_numpy(float),
+            "approach": rated["approach"].to_numpy(),
+            "target": rated["target"].to_numpy(),
+        }
+    )
+    return out.sort_values("operation_id", ignore_index=True)
+
+
+def _check_frame(frame: pd.DataFrame, y: str, exposure: str, covariates) -> tuple[str, ...]:
+    covariates = tuple(as_names(covariates, "covariates") or ())
+    check_names([y, exposure, *covariates], frame.columns, "column")
+    return covariates
+
+
+def _usable(frame: pd.DataFrame, y: str, exposure: str, covariates: tuple[str, ...]) -> pd.Series:
+    ok = frame[y].notna() & frame[exposure].gt(0).fillna(False) & frame[y].ge(0).fillna(False)
+    for cov in covariates:
+        ok &= frame[cov].notna()
+    return ok
+
+
+def _refusals(data: pd.DataFrame, covariates: tuple[str, ...]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Leave out operations at covariate levels seen fewer than MIN_CASES times (repeated
+    until every remaining level has enough cases); return (kept rows, refused levels)."""
+    refused = []
+    while True:
+        small = []
+        for cov in covariates:
+            counts = data[cov].astype(str).value_counts()
+            small += [(cov, lvl) for lvl, c in counts.items() if c < MIN_CASES]
+        if not small:
+            break
+        for cov, lvl in small:
+            hit = data[cov].astype(str).eq(lvl)
+            ids = data.loc[hit, "operation_id"].astype(str).tolist() if "operation_id" in data else []
+            refused.append({"covariate": cov, "level": lvl, "operations": ", ".join(ids)})
+            data = data.loc[~hit]
+    return data, pd.DataFrame(refused, columns=["covariate", "level", "operations"])
 
 
 def _design(frame: pd.DataFrame, covariates: tuple[str, ...]) -> pd.DataFrame:
-    """Intercept plus treatment dummies (first observed level as reference)."""
+    """Intercept plus treatment dummies (first level present, in category order, as reference)."""
     parts = [pd.Series(1.0, index=frame.index, name="Intercept")]
     for cov in covariates:
         col = frame[cov]
@@ -105,40 +191,27 @@ def _design(frame: pd.DataFrame, covariates: tuple[str, ...]) -> pd.DataFrame:
     return pd.concat(parts, axis=1)
 
 
-def _check_frame(frame: pd.DataFrame, y: str, exposure: str, covariates) -> tuple[str, ...]:
-    """The covariates as a tuple, after checking every named column is in ``frame``."""
-    covariates = tuple(as_names(covariates, "covariates") or ())
-    check_names([y, exposure, *covariates], frame.columns, "column")
-    return covariates
+def _fit(data: pd.DataFrame, X: pd.DataFrame, y: str, exposure: str, family: str):
+    """(params, bse, dispersion, df_resid, result) of one fit."""
+    yv = data[y].astype(float).to_numpy()
+    offset = np.log(data[exposure].astype(float).to_numpy())
+    if family == "quasipoisson":
+        res = sm.GLM(yv, X, family=sm.families.Poisson(), offset=offset).fit(scale="X2")
+        return res.params, res.bse, float(res.scale), float(res.df_resid), res
+    model = sm.NegativeBinomial(np.round(yv), X, offset=offset, loglike_method="nb2")
+    res = model.fit(disp=0, maxiter=500)
+    params = res.params.drop("alpha")
+    bse = res.bse.drop("alpha")
+    return params, bse, float(res.params["alpha"]), float(len(yv) - len(params) - 1), res
 
 
-def _prepare(frame: pd.DataFrame, y: str, exposure: str, covariates: tuple[str, ...]) -> tuple[pd.DataFrame, int]:
-    ok = frame[y].notna() & frame[exposure].gt(0).fillna(False) & frame[y].ge(0).fillna(False)
-    for cov in covariates:
-        ok &= frame[cov].notna()
-    return frame.loc[ok].reset_index(drop=True), int((~ok).sum())
-
-
-def _family(family: str, alpha: float) -> sm.families.Family:
-    if family == "poisson":
-        return sm.families.Poisson()
-    if family == "negbin":
-        return sm.families.NegativeBinomial(alpha=alpha)
-    raise ValueError(f"family must be 'poisson' or 'negbin', got {family!r}")
-
-
-def _fit(data: pd.DataFrame, X: pd.DataFrame, y: str, exposure: str, family: str, alpha: float):
-    model = sm.GLM(data[y].astype(float), X, family=_family(family, alpha), offset=np.log(data[exposure].astype(float)))
-    cov_type = "HC1" if family == "poisson" else "nonrobust"
-    return model.fit(cov_type=cov_type), cov_type
-
-
-def _coef_table(params: pd.Series, se: pd.Series, level: float) -> pd.DataFrame:
-    z = stats.norm.ppf(0.5 + level / 2)
+def _coef_table(params: pd.Series, se: pd.Series, level: float, df: float) -> pd.DataFrame:
+    q = stats.t.ppf(0.5 + level / 2, df) if df > 0 else np.nan
     table = pd.DataFrame({"term": params.index, "estimate": params.to_numpy(), "se": se.to_numpy()})
-    table["ci_low"] = table["estimate"] - z * table["se"]
-    table["ci_high"] = table["estimate"] + z * table["se"]
-    table["p_value"] = 2 * stats.norm.sf(np.abs(table["estimate"] / table["se"]))
+    table["ci_low"] = table["estimate"] - q * table["se"]
+    table["ci_high"] = table["estimate"] + q * table["se"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        table["p_value"] = 2 * stats.t.sf(np.abs(table["estimate"] / table["se"]), df) if df > 0 else np.nan
     table["rate_ratio"] = np.exp(table["estimate"])
     table["rr_low"] = np.exp(table["ci_low"])
     table["rr_high"] = np.exp(table["ci_high"])
@@ -149,52 +222,73 @@ def fit_arrests_glm(
     frame: pd.DataFrame,
     *,
     y: str = "arrests",
-    exposure: str = "users",
-    covariates: tuple[str, ...] = ("approach", "target"),
-    family: str = "poisson",
-    alpha: float = 1.0,
+    exposure: str = "devices",
+    covariates: str | tuple[str, ...] = ("approach", "target"),
+    family: str = "quasipoisson",
     level: float = 0.95,
 ) -> GLMResult:
-    """Fit arrests ~ approach + target with offset log(users) (see module docstring).
+    """Fit ``y ~ covariates`` with offset ``log(exposure)`` (see the module docstring).
 
-    ``frame`` has one row per observation (e.g. :func:`model_frame`). Rows with a missing
-    value, a negative count or a non-positive exposure are dropped (counted in
-    ``n_dropped``). Raises ``ValueError`` when the covariates are collinear in these data
-    (rank-deficient design) or there are no more rows than parameters; warns
-    (``UserWarning``) when n < 30 and when a standard error is undefined (NaN).
+    Rows with a missing value, a negative count or a non-positive exposure are dropped
+    (``n_dropped``); levels seen in fewer than two operations are refused (``refused``).
+    Raises ``ValueError`` when the remaining design is rank-deficient or has no residual
+    degrees of freedom.
     """
     covariates = _check_frame(frame, y, exposure, covariates)
-    check_choice(family, ("poisson", "negbin"), "family")
+    check_choice(family, FAMILIES, "family")
     check_positive(level, "level")
-    data, dropped = _prepare(frame, y, exposure, covariates)
+    ok = _usable(frame, y, exposure, covariates)
+    data, refused = _refusals(frame.loc[ok].reset_index(drop=True), covariates)
+    data = data.reset_index(drop=True)
     X = _design(data, covariates)
     n, p = X.shape
-    if n <= p:
-        raise ValueError(f"{n} observation(s) for {p} parameters: cannot fit")
+    if n <= p + (1 if family == "negbin" else 0):
+        raise ValueError(f"{n} operation(s) for {p} coefficient(s): no residual degrees of freedom")
     if np.linalg.matrix_rank(X.to_numpy()) < p:
-        raise ValueError(
-            f"design is rank-deficient: covariates {list(covariates)} are collinear in these {n} rows; drop one"
-        )
-    if n < SMALL_N:
-        warnings.warn(
-            f"arrests GLM on only {n} observations (< {SMALL_N}): Wald intervals are unreliable; "
-            "read the bootstrap and sensitivity results too",
-            UserWarning,
-            stacklevel=2,
-        )
-    result, cov_type = _fit(data, X, y, exposure, family, alpha)
-    table = _coef_table(result.params, result.bse, level)
-    undefined = table.loc[~np.isfinite(table["se"]), "term"].tolist()
-    if undefined:
-        warnings.warn(
-            f"standard errors undefined for {', '.join(undefined)} (an observation with leverage 1, "
-            "e.g. a covariate level seen once); their intervals are NaN",
-            UserWarning,
-            stacklevel=2,
-        )
+        raise ValueError(f"design is rank-deficient: covariates {list(covariates)} are collinear in these {n} rows")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        params, bse, dispersion, df_resid, res = _fit(data, X, y, exposure, family)
+    ops = tuple(data["operation_id"].astype(str)) if "operation_id" in data else ()
     return GLMResult(
-        n=n, n_dropped=dropped, family=family, cov_type=cov_type, level=level, coefficients=table, result=result
+        n=n,
+        n_dropped=int((~ok).sum()),
+        refused=refused,
+        family=family,
+        dispersion=dispersion,
+        df_resid=df_resid,
+        level=level,
+        coefficients=_coef_table(params, bse, level, df_resid),
+        operations=ops,
+        result=res,
     )
+
+
+def leave_one_out(frame: pd.DataFrame, **kwargs) -> pd.DataFrame:
+    """Refit without each operation in turn (``frame`` needs ``operation_id``).
+
+    Returns one row per (left-out operation, term): ``left_out``, ``term``,
+    ``rate_ratio``, ``rr_low``, ``rr_high``, and ``reason`` when the refit could not give
+    that term (a level refused or absent once the operation is gone, or no fit at all).
+    The first rows (``left_out`` = "none") are the full fit.
+    """
+    require_columns(frame, ["operation_id"], "frame")
+    full = fit_arrests_glm(frame, **kwargs).coefficients.assign(reason="")
+    terms = full["term"].tolist()
+    rows = [full.assign(left_out="none")]
+    for op in frame["operation_id"].astype(str):
+        rest = frame.loc[frame["operation_id"].astype(str) != op]
+        try:
+            coefs = fit_arrests_glm(rest, **kwargs).coefficients.assign(reason="")
+        except ValueError as exc:
+            coefs = pd.DataFrame({"term": terms, "estimate": np.nan, "reason": f"no fit: {exc}"})
+        coefs = pd.DataFrame({"term": terms}).merge(coefs, on="term", how="left")
+        coefs["reason"] = coefs["reason"].fillna("level refused or absent")
+        rows.append(coefs.assign(left_out=op))
+    out = pd.concat(rows, ignore_index=True).reindex(
+        columns=["left_out", "term", "rate_ratio", "rr_low", "rr_high", "reason"]
+    )
+    return out
 
 
 def bootstrap(
@@ -202,96 +296,115 @@ def bootstrap(
     n_boot: int = 999,
     seed: int = 20210608,
     *,
-    y: str = "arrests",
-    exposure: str = "users",
-    covariates: tuple[str, ...] = ("approach", "target"),
-    family: str = "poisson",
-    alpha: float = 1.0,
     level: float = 0.95,
-) -> pd.DataFrame:
-    """Case-resampling bootstrap of the GLM coefficients (seeded, reproducible).
+    **kwargs,
+) -> BootstrapResult:
+    """Case bootstrap of the model's rate ratios (seeded, reproducible).
 
-    Rows are drawn with replacement ``n_boot`` times with ``numpy.random.default_rng(seed)``;
-    each resample is refitted with the design of the full data. A term whose dummy is
-    constant in a resample (its level not drawn) is NaN there; resamples that fail to
-    fit are skipped. Returns per term: ``estimate`` (full data), ``boot_se``,
-    ``boot_low``/``boot_high`` (percentile interval at ``level``), ``rr_low``/``rr_high``
-    (the same on the rate-ratio scale) and ``n_ok`` (resamples giving the term).
+    Operations are drawn with replacement ``n_boot`` times; a resample is discarded when
+    a term of the full fit cannot be estimated in it (a level drawn fewer than two
+    times, so refused) or the fit fails, and ``discarded`` counts each reason. Percentile
+    intervals come from the resamples kept.
     """
-    covariates = _check_frame(frame, y, exposure, covariates)
-    data, _ = _prepare(frame, y, exposure, covariates)
-    X = _design(data, covariates)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        full, _ = _fit(data, X, y, exposure, family, alpha)
+    check_positive(n_boot, "n_boot")
+    full = fit_arrests_glm(frame, level=level, **kwargs)
+    data = frame.loc[frame["operation_id"].astype(str).isin(full.operations)].reset_index(drop=True)
+    terms = full.coefficients["term"].tolist()
     rng = np.random.default_rng(seed)
-    draws = np.full((n_boot, X.shape[1]), np.nan)
-    for b in range(n_boot):
-        idx = rng.integers(0, len(data), len(data))
-        Xb = X.iloc[idx].reset_index(drop=True)
-        informative = (Xb.std(axis=0) > 0) | (Xb.columns == "Intercept")
-        if np.linalg.matrix_rank(Xb.loc[:, informative].to_numpy()) < informative.sum():
+    draws, discarded = [], {"a level drawn fewer than two times": 0, "fit failed": 0}
+    for _ in range(int(n_boot)):
+        sample = data.iloc[rng.integers(0, len(data), len(data))].reset_index(drop=True)
+        sample["operation_id"] = [f"{o}#{i}" for i, o in enumerate(sample["operation_id"].astype(str))]
+        try:
+            fit = fit_arrests_glm(sample, level=level, **kwargs)
+        except (ValueError, np.linalg.LinAlgError):
+            discarded["fit failed"] += 1
             continue
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            try:
-                res, _ = _fit(data.iloc[idx].reset_index(drop=True), Xb.loc[:, informative], y, exposure, family, alpha)
-            except (ValueError, np.linalg.LinAlgError):
-                continue
-        draws[b, informative.to_numpy()] = res.params.to_numpy()
+        got = fit.coefficients.set_index("term")["estimate"]
+        if len(fit.refused) or not set(terms) <= set(got.index) or not np.isfinite(got.reindex(terms)).all():
+            discarded["a level drawn fewer than two times"] += 1
+            continue
+        draws.append(got.reindex(terms).to_numpy())
+    arr = np.array(draws).reshape(-1, len(terms))
     tail = (1 - level) / 2 * 100
-    ok = np.isfinite(draws)
-    low = np.array([np.percentile(draws[ok[:, j], j], tail) if ok[:, j].any() else np.nan for j in range(X.shape[1])])
-    high = np.array(
-        [np.percentile(draws[ok[:, j], j], 100 - tail) if ok[:, j].any() else np.nan for j in range(X.shape[1])]
-    )
-    return pd.DataFrame(
+    low = np.percentile(arr, tail, axis=0) if len(arr) else np.full(len(terms), np.nan)
+    high = np.percentile(arr, 100 - tail, axis=0) if len(arr) else np.full(len(terms), np.nan)
+    table = pd.DataFrame(
         {
-            "term": X.columns,
-            "estimate": full.params.to_numpy(),
-            "boot_se": np.nanstd(draws, axis=0, ddof=1),
+            "term": terms,
+            "estimate": full.coefficients["estimate"].to_numpy(),
             "boot_low": low,
             "boot_high": high,
             "rr_low": np.exp(low),
             "rr_high": np.exp(high),
-            "n_ok": ok.sum(axis=0),
+            "n_ok": len(arr),
         }
     )
+    return BootstrapResult(table=table, n_boot=int(n_boot), discarded={k: v for k, v in discarded.items() if v})
+
+
+def _ends(value: pd.Series, lower: pd.Series, upper: pd.Series, factor: float) -> tuple[pd.Series, pd.Series]:
+    """(low end, high end) of each bounded quantity: a finite bound as given, an open
+    upper bound as ``value * factor``."""
+    high = upper.where(np.isfinite(upper), value * factor).fillna(value)
+    low = lower.fillna(value)
+    return low, high
 
 
 def sensitivity(
     frame: pd.DataFrame,
-    inflate: tuple[float, ...] = (1.0, 1.25, 1.5, 2.0),
     *,
     y: str = "arrests",
-    qualifier_col: str | None = None,
-    **glm_kwargs,
+    exposure: str = "devices",
+    factors: tuple[float, ...] = OPEN_FACTORS,
+    **kwargs,
 ) -> pd.DataFrame:
-    """How estimates move if ``at_least`` counts understate the truth.
+    """Refit with every bounded quantity moved to the ends its bounds allow.
 
-    For each factor in ``inflate``, every ``y`` whose qualifier (column ``qualifier_col``,
-    default ``"<y>_qualifier"``) is ``at_least`` is multiplied by the factor and the GLM
-    refitted (quasi-likelihood, so non-integer counts are fine). Returns a tidy frame:
-    ``inflate``, ``n_inflated``, and the coefficient table of each refit (``term``,
-    ``estimate``, ``ci_low``, ``ci_high``, ``rate_ratio``, ...), plus ``shift`` = estimate
-    minus the estimate at factor 1 (the uninflated fit).
+    Bounded quantities are the outcomes and exposures whose qualifier gives an interval
+    (``<col>_lower`` < ``<col>_upper``: "more than", "about", a range) and outcomes read at
+    a horizon before the series' next update (their upper bound is that update). Open
+    upper bounds are taken as the value times each of ``factors``. Scenarios: ``outcomes
+    high``, ``outcomes low``, ``exposures high``, ``exposures low`` and the two that push a
+    rate furthest (``rates high`` = outcomes high with exposures low, ``rates low``).
+    Returns one row per (scenario, factor, term) with ``n_outcomes_moved``,
+    ``n_exposures_moved``, the coefficients and ``shift`` from the fit as reported.
+
+    Raises ``ValueError`` when no outcome and no exposure in ``frame`` is bounded: such a
+    "sensitivity analysis" would vary nothing.
     """
-    qualifier_col = qualifier_col or f"{y}_qualifier"
-    if qualifier_col not in frame:
-        raise ValueError(f"frame has no {qualifier_col!r} column to find at_least figures")
-    lower_bound = frame[qualifier_col].astype("string").eq("at_least").fillna(False)
+    cols = [y, f"{y}_lower", f"{y}_upper", exposure, f"{exposure}_lower", f"{exposure}_upper"]
+    require_columns(frame, cols, "frame", "build it with so.model_frame()")
+    y_bounded = (frame[f"{y}_upper"] > frame[y]) | (frame[f"{y}_lower"] < frame[y])
+    e_bounded = (frame[f"{exposure}_upper"] > frame[exposure]) | (frame[f"{exposure}_lower"] < frame[exposure])
+    if not (y_bounded.any() or e_bounded.any()):
+        raise ValueError(f"nothing to vary: no {y} or {exposure} in the frame is bounded (all exact)")
+    base = fit_arrests_glm(frame, y=y, exposure=exposure, **kwargs).coefficients.set_index("term")["estimate"]
     tables = []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        base = fit_arrests_glm(frame, y=y, **glm_kwargs).coefficients.set_index("term")["estimate"]
-        for factor in inflate:
-            scaled = frame.assign(**{y: frame[y].where(~lower_bound, frame[y] * factor)})
-            table = fit_arrests_glm(scaled, y=y, **glm_kwargs).coefficients
-            table.insert(0, "n_inflated", int(lower_bound.sum()))
-            table.insert(0, "inflate", float(factor))
+    for factor in factors:
+        y_low, y_high = _ends(frame[y], frame[f"{y}_lower"], frame[f"{y}_upper"], factor)
+        e_low, e_high = _ends(frame[exposure], frame[f"{exposure}_lower"], frame[f"{exposure}_upper"], factor)
+        e_low = e_low.where(e_low > 0, frame[exposure])
+        scenarios = {
+            "outcomes high": (y_high, frame[exposure]),
+            "outcomes low": (y_low, frame[exposure]),
+            "exposures high": (frame[y], e_high),
+            "exposures low": (frame[y], e_low),
+            "rates high": (y_high, e_low),
+            "rates low": (y_low, e_high),
+        }
+        for name, (yy, ee) in scenarios.items():
+            moved_y = int((yy != frame[y]).sum())
+            moved_e = int((ee != frame[exposure]).sum())
+            if moved_y + moved_e == 0:
+                continue
+            table = fit_arrests_glm(
+                frame.assign(**{y: yy, exposure: ee}), y=y, exposure=exposure, **kwargs
+            ).coefficients
+            table.insert(0, "n_exposures_moved", moved_e)
+            table.insert(0, "n_outcomes_moved", moved_y)
+            table.insert(0, "factor", float(factor))
+            table.insert(0, "scenario", name)
             table["shift"] = table["estimate"] - table["term"].map(base)
             tables.append(table)
-    n = len(frame)
-    if n < SMALL_N:
-        warnings.warn(f"sensitivity refits on only {n} observations (< {SMALL_N})", UserWarning, stacklevel=2)
     return pd.concat(tables, ignore_index=True)
