@@ -1,4 +1,5 @@
-"""Saturating growth fits: recovery of known parameters, refusals, per-series fitting."""
+"""Saturating growth from the first release: anchored curve, plateau at or above the largest
+reported value, bands never below the first value, refusals with reasons, warnings kept."""
 
 from __future__ import annotations
 
@@ -7,82 +8,198 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import optimize, stats
 
-from sting_outcomes.analysis.growth import SaturatingFit, fit_saturating, fit_series, saturating
+import sting_outcomes as so
+from sting_outcomes.analysis.growth import SaturatingFit, fit_saturating, fit_series, identified, saturating
 
-A_TRUE, K_TRUE = 1000.0, 0.25  # plateau (arrests) and rate (per month)
+# ANOM-like: 224 on the action day, levelling off at 400 (the acceptance case of the issue)
+ACCEPT_T = [0, 3, 6, 12, 36]
+ACCEPT_Y = [224, 300, 380, 392, 400]
+# a series that has levelled off: an unconstrained curve would put its plateau below 400
+LEVELLED_T = [0.2, 0.7, 4.6, 6.0, 6.4, 12.4, 35.8, 51.8, 52.7]
+LEVELLED_Y = [268, 287, 300, 311, 340, 383, 392, 392, 400]
 
 
-def noisy_curve(n: int = 20, sd: float = 15.0, seed: int = 7) -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    t = np.linspace(0.5, 24.0, n)
-    return t, A_TRUE * (1 - np.exp(-K_TRUE * t)) + rng.normal(0.0, sd, n)
+def frame(rows: list[tuple]) -> pd.DataFrame:
+    """rows of (operation, jurisdiction, months, value[, falls]) in the so.series() layout."""
+    rows = [(*r, False) if len(r) == 4 else r for r in rows]
+    df = pd.DataFrame(rows, columns=["operation_id", "jurisdiction", "months_since_takedown", "value_std", "falls"])
+    df["metric"] = "arrests"
+    df["category"] = pd.array([pd.NA] * len(df), dtype="string")
+    return df
 
 
-def test_recovers_known_parameters() -> None:
-    t, y = noisy_curve()
+def min_rss_at(fit: SaturatingFit, A: float) -> float:
+    """Smallest residual sum of squares over k with the plateau held at A (profiling k out)."""
+    t, y = fit.t, fit.y
+
+    def rss(log_k: float) -> float:
+        return float(np.sum((saturating(t, A, np.exp(log_k), fit.y0, fit.t0) - y) ** 2))
+
+    grid = np.linspace(-12, 6, 2000)
+    start = grid[np.argmin([rss(v) for v in grid])]
+    return float(optimize.minimize_scalar(rss, bracket=(start - 0.01, start, start + 0.01)).fun)
+
+
+def test_acceptance_case_through_the_public_api() -> None:
+    fit = so.fit_saturating(t=ACCEPT_T, y=ACCEPT_Y)
+    start = fit.predict([0.0])["fit"].iloc[0]
+    assert start == pytest.approx(224, rel=0.05)
+    assert start == pytest.approx(224, abs=1e-9)  # the curve is anchored at the first release
+    assert fit.A >= 400
+    assert fit.A_ci[0] >= 400 and fit.A_ci[0] >= 0
+    assert fit.A_ci[0] <= fit.A <= fit.A_ci[1] < np.inf
+    assert fit.n == 5 and fit.dof == 2  # the anchor carries no residual
+    assert fit.first_share == pytest.approx(224 / fit.A)
+    assert fit.first_share_ci == pytest.approx((224 / fit.A_ci[1], 224 / fit.A_ci[0]))
+
+
+def test_exact_data_recovered_with_offset() -> None:
+    t = np.array([0.0, 2.0, 4.0, 8.0, 16.0, 32.0])
+    y = saturating(t, 500.0, 0.1, y0=100.0)
+    # by hand: y(2) = 100 + 400 (1 - e^-0.2) = 172.51
+    assert y[1] == pytest.approx(172.5077, abs=1e-4)
     fit = fit_saturating(t, y)
-    assert isinstance(fit, SaturatingFit)
-    assert fit.A == pytest.approx(A_TRUE, rel=0.03)
-    assert fit.k == pytest.approx(K_TRUE, rel=0.08)
-    assert fit.A_ci[0] < A_TRUE < fit.A_ci[1]
-    assert fit.n == 20 and fit.dof == 18
-    assert fit.cov.shape == (2, 2) and fit.A_se == pytest.approx(np.sqrt(fit.cov[0, 0]))
-    assert fit.first_share == pytest.approx(y[0] / fit.A)
-    assert fit.half_life == pytest.approx(np.log(2) / fit.k)
-
-
-def test_exact_data_recovered_exactly() -> None:
-    t = np.array([1.0, 2.0, 4.0, 8.0, 16.0, 32.0])
-    fit = fit_saturating(t, saturating(t, 500.0, 0.1))
     assert fit.A == pytest.approx(500.0, rel=1e-6)
     assert fit.k == pytest.approx(0.1, rel=1e-6)
-    # the first point, 500 (1 - e^-0.1) = 47.58, is 9.5 % of the plateau
-    assert fit.first_share == pytest.approx(1 - np.exp(-0.1), rel=1e-6)
+    assert fit.half_life == pytest.approx(np.log(2) / 0.1, rel=1e-6)
+    assert fit.first_share == pytest.approx(100 / 500, rel=1e-6)
+    assert fit.A_ci == pytest.approx((500.0, 500.0), rel=1e-4)  # no scatter: no uncertainty
 
 
-def test_predict_band_contains_fit_and_narrows_with_data() -> None:
-    t, y = noisy_curve()
-    fit = fit_saturating(t, y)
-    band = fit.predict([1.0, 6.0, 48.0])
-    assert list(band.columns) == ["t", "fit", "lower", "upper"]
-    assert (band["lower"] < band["fit"]).all() and (band["fit"] < band["upper"]).all()
-    assert band["fit"].iloc[1] == pytest.approx(fit.A * (1 - np.exp(-fit.k * 6.0)))
-    t2, y2 = noisy_curve(n=200)
-    band2 = fit_saturating(t2, y2).predict([6.0])
-    assert (band2["upper"] - band2["lower"]).iloc[0] < (band["upper"] - band["lower"]).iloc[1]
+def test_offset_origin_before_the_action_day() -> None:
+    t = np.array([-1.0, 1.0, 3.0, 7.0, 15.0])
+    fit = fit_saturating(t, saturating(t, 300.0, 0.2, y0=50.0, t0=-1.0))
+    assert fit.t0 == -1.0 and fit.y0 == 50.0
+    assert fit.A == pytest.approx(300.0, rel=1e-6)
+    pred = fit.predict([-2.0, -1.0, 4.0])
+    assert np.isnan(pred["fit"].iloc[0]) and np.isnan(pred["lower"].iloc[0])  # nothing before the first release
+    assert pred["fit"].iloc[1] == pytest.approx(50.0)
+    assert pred["fit"].iloc[2] == pytest.approx(50 + 250 * (1 - np.exp(-0.2 * 5)))
 
 
-def test_refuses_too_few_points() -> None:
-    with pytest.raises(ValueError, match="at least 2"):
-        fit_saturating([3.0], [100.0])
-    with pytest.raises(ValueError, match="at least 2"):
-        fit_saturating([3.0, np.nan], [100.0, 200.0])
+def test_plateau_never_below_largest_reported_value() -> None:
+    with pytest.warns(UserWarning, match="largest reported value"):
+        fit = fit_saturating(LEVELLED_T, LEVELLED_Y)
+    # least squares wants a plateau below 400; the constraint holds it at 400
+    assert fit.A >= 400 and fit.A == pytest.approx(400, abs=0.01)
+    assert fit.A_ci[0] >= 400
+    assert 400 < fit.A_ci[1] < 500
+    assert (fit.predict(np.linspace(0.2, 200, 50))["fit"] <= fit.A + 1e-9).all()
 
 
-def test_warns_on_small_n() -> None:
-    t = np.array([1.0, 3.0, 6.0, 12.0])
-    with pytest.warns(UserWarning, match="only 4 points"):
-        fit = fit_saturating(t, saturating(t, 800.0, 0.3) + np.array([5.0, -5.0, 3.0, -2.0]))
-    assert np.isfinite(fit.A_ci).all()
+def test_plateau_interval_is_the_likelihood_ratio_interval() -> None:
+    fit = fit_saturating(ACCEPT_T, ACCEPT_Y)
+    q = stats.t.ppf(0.975, fit.dof)
+    threshold = fit.rss * (1 + q**2 / fit.dof)
+    # at the upper end of the interval the best curve is just on the threshold ...
+    assert min_rss_at(fit, fit.A_ci[1]) == pytest.approx(threshold, rel=0.01)
+    # ... beyond it every curve is worse, inside some curve is better
+    assert min_rss_at(fit, fit.A_ci[1] * 1.05) > threshold
+    assert min_rss_at(fit, (fit.A + fit.A_ci[1]) / 2) < threshold
 
 
-def test_fit_series_fits_and_explains_skips() -> None:
-    t, y = noisy_curve(n=8)
-    rows = [("op", "global", "arrests", tt, yy) for tt, yy in zip(t, y)]
-    rows += [("op", "AU", "arrests", 0.0, 224.0), ("op", "AU", "arrests", 2.0, 300.0)]  # one usable point
-    rows += [("op2", "global", "arrests", np.nan, 10.0), ("op2", "global", "arrests", np.nan, 20.0)]
-    df = pd.DataFrame(rows, columns=["operation_id", "jurisdiction", "metric", "months_since_takedown", "value_std"])
-    df["category"] = pd.array([pd.NA] * len(df), dtype="string")
+def test_bands_never_below_the_first_value_or_zero() -> None:
+    # a count that starts at 0 with a lot of scatter: a symmetric band would go negative
+    t = [0.0, 1.0, 2.0, 4.0, 6.0, 12.0]
+    y = [0.0, 9.0, 3.0, 14.0, 8.0, 15.0]
+    with pytest.warns(UserWarning) as record:
+        fit = fit_saturating(t, y)
+    assert "straight line" in " | ".join(str(w.message) for w in record)
+    band = fit.predict(np.linspace(0.0, 30.0, 121))
+    assert (band["lower"] >= 0).all()
+    assert (band["lower"] <= band["fit"] + 1e-9).all() and (band["fit"] <= band["upper"] + 1e-9).all()
+    assert band["lower"].iloc[0] == band["upper"].iloc[0] == 0.0  # zero width at the anchor
+    fit2 = fit_saturating(ACCEPT_T, ACCEPT_Y)
+    band2 = fit2.predict(np.linspace(0.0, 60.0, 61))
+    assert (band2["lower"] >= 224).all()
+    pd.testing.assert_frame_equal(band2, fit2.predict(np.linspace(0.0, 60.0, 61)))  # reproducible
+
+
+def test_open_plateau_when_the_tally_still_rises_in_a_line() -> None:
+    t = np.array([0.0, 6.0, 12.0, 24.0, 36.0])
+    with pytest.warns(UserWarning, match="straight line fits as well"):
+        fit = fit_saturating(t, 100.0 + 10.0 * t)
+    assert fit.A_ci[0] >= 460 and fit.A_ci[1] == np.inf
+
+
+def test_refusals_and_small_sample_warnings() -> None:
+    with pytest.raises(ValueError, match="at least 3"):
+        fit_saturating([0.0, 3.0], [100.0, 200.0])
+    with pytest.raises(ValueError, match="no growth"):
+        fit_saturating([0.0, 3.0, 6.0], [100.0, 100.0, 100.0])
+    with pytest.raises(ValueError, match="span no time"):
+        fit_saturating([1.0, 1.0, 1.0], [1.0, 2.0, 3.0])
+    with pytest.warns(UserWarning) as record:
+        fit = fit_saturating([0.0, 6.0, 12.0], [100.0, 180.0, 200.0])
+    texts = " | ".join(str(w.message) for w in record)
+    assert "only 3 points" in texts and "no interval" in texts
+    assert fit.A_ci == (200.0, np.inf) and fit.dof == 0  # at least the largest value, nothing more
+    assert fit.predict([6.0])["lower"].isna().all()
+
+
+def test_fit_series_refuses_a_two_week_series_with_its_reason() -> None:
+    # four releases within a fortnight (Ghost-like): not a growth curve
+    df = frame([("ghost", "AU", 0.0, 38.0), ("ghost", "AU", 0.033, 38.0), ("ghost", "AU", 0.164, 46.0)])
+    df = pd.concat([df, frame([("ghost", "AU", 0.493, 46.0)])], ignore_index=True)
+    out = fit_series(df)
+    row = out.iloc[0]
+    assert row["reason"] == "spans 0.5 months (< 6)"
+    assert row["fit"] is None and not row["identified"] and np.isnan(row["A"])
+    assert row["n"] == 4 and row["span_months"] == pytest.approx(0.493)
+    assert row["first_value"] == 38.0 and row["largest_reported"] == 46.0
+    short = fit_series(frame([("op", "AU", 0.0, 10.0), ("op", "AU", 8.0, 20.0), ("op", "AU", 20.0, 25.0)]))
+    assert short["reason"].iloc[0] == "3 points (< 4)"
+    assert fit_series(df, min_span_months=0.25)["reason"].isna().all()  # the rule is a parameter
+
+
+def test_fit_series_records_every_warning_and_raises_none() -> None:
+    df = frame(
+        [("op", "AU", 0.0, 100.0), ("op", "AU", 4.0, 160.0), ("op", "AU", 9.0, 185.0), ("op", "AU", 14.0, 197.0)]
+    )
     with warnings.catch_warnings():
-        warnings.simplefilter("error")  # per-series warnings are recorded, not raised
+        warnings.simplefilter("error")  # nothing escapes: warnings go to the column
         out = fit_series(df)
-    assert len(out) == 3
-    fitted = out.loc[out["jurisdiction"].eq("global") & out["operation_id"].eq("op")].iloc[0]
-    assert pd.isna(fitted["reason"])
-    assert fitted["A"] == pytest.approx(A_TRUE, rel=0.05)
-    assert isinstance(fitted["fit"], SaturatingFit)
-    au = out.loc[out["jurisdiction"].eq("AU")].iloc[0]
-    assert "1 usable point" in au["reason"] and np.isnan(au["A"])
-    op2 = out.loc[out["operation_id"].eq("op2")].iloc[0]
-    assert "takedown" in op2["reason"]
+    row = out.iloc[0]
+    assert isinstance(row["fit"], SaturatingFit) and pd.isna(row["reason"])
+    assert "only 4 points" in row["warning"]
+    assert row["warning"] == "; ".join(row["fit"].warnings)
+
+
+def test_fit_series_leaves_out_falling_points() -> None:
+    rows = [("op", "AU", 0.0, 100.0), ("op", "AU", 6.0, 150.0), ("op", "AU", 12.0, 180.0)]
+    rows += [("op", "AU", 24.0, 50.0, True), ("op", "AU", 36.0, 200.0)]  # 50 is a narrower count
+    out = fit_series(frame(rows))
+    row = out.iloc[0]
+    assert row["n"] == 4 and row["n_falls"] == 1
+    assert 50.0 not in row["fit"].y and row["largest_reported"] == 200.0
+    assert row["A"] >= 200 and row["A_low"] >= 200
+    # with only three points left the series is refused, and the reason says why
+    refused = fit_series(frame([*rows[:2], rows[3], rows[4]]))
+    assert refused["reason"].iloc[0] == "3 points after leaving out 1 falling (< 4)"
+
+
+def test_fit_series_columns_and_identified() -> None:
+    rows = [("a", "AU", float(tt), float(v)) for tt, v in zip(ACCEPT_T, ACCEPT_Y)]
+    rows += [("b", "AU", float(tt), 100.0 + 10.0 * tt) for tt in (0, 6, 12, 24, 36)]  # still rising: open
+    rows += [("c", "AU", np.nan, 5.0), ("c", "AU", np.nan, 6.0)]
+    out = fit_series(frame(rows))
+    for col in ["n", "span_months", "A", "A_low", "A_high", "k", "half_life", "first_value", "largest_reported"]:
+        assert col in out
+    for col in ["first_share", "identified", "warning", "reason", "fit"]:
+        assert col in out
+    a, b, c = (out.loc[out["operation_id"].eq(op)].iloc[0] for op in "abc")
+    assert a["identified"] and a["A_high"] < 10 * 400
+    assert a["first_share"] == pytest.approx(224 / a["A"])
+    assert not b["identified"] and b["A_high"] == np.inf and "straight line" in b["warning"]
+    assert "missing action-day date" in c["reason"]
+    # identified(): the plateau interval must stay below `limit` times the largest value
+    strict = identified(out, limit=a["A_high"] / 400 * 0.99)
+    assert not strict.loc[strict["operation_id"].eq("a"), "identified"].iloc[0]
+
+
+def test_saturating_keeps_the_two_parameter_form() -> None:
+    t = np.array([0.0, 1.0, 5.0])
+    assert saturating(t, 1000.0, 0.2) == pytest.approx(1000 * (1 - np.exp(-0.2 * t)))
+    assert np.isnan(saturating(-1.0, 1000.0, 0.2))

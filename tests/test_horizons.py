@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from shapes import shaped
 
 import sting_outcomes as so
+from shapes import shaped
 
 OPERATIONS = pd.DataFrame(
     {

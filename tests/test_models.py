@@ -111,3 +111,29 @@ def test_model_frame_from_real_data_states_bounds() -> None:
     frame = so.model_frame(ds.normalized, ds.operations, exposure="users")
     assert {"arrests_lower", "arrests_upper", "users_lower", "users_upper", "approach", "target"} <= set(frame)
     assert (frame["arrests_lower"] <= frame["arrests"]).all() and (frame["users_upper"] >= frame["users"]).all()
+
+
+def test_the_words_follow_the_fit() -> None:
+    """describe_fit() says 'none spans one' only when none does, and names those that do."""
+    strong = so.fit_arrests_glm(simulate(400), covariates="approach")
+    assert "None of the 2 rate-ratio intervals spans one." in so.describe_fit(strong)
+    weak = so.fit_arrests_glm(simulate(8, seed=2), covariates="approach")
+    text = so.describe_fit(weak)
+    spans = weak.coefficients.query("term != 'Intercept' and rr_low <= 1 <= rr_high")["term"].tolist()
+    n_terms = len(weak.coefficients) - 1
+    if not spans:
+        assert "None of the" in text
+    elif len(spans) == n_terms:
+        assert f"All {n_terms} rate-ratio intervals span one" in text
+    else:
+        assert f"{len(spans)} of {n_terms} rate-ratio intervals span one" in text
+        assert all(term in text for term in spans)
+    assert f"{weak.n} operations" in text and f"{weak.dispersion:,.3g}" in text
+
+
+def test_the_words_follow_the_leave_one_out_table() -> None:
+    frame = simulate(8)
+    loo = so.leave_one_out(frame, covariates="approach")
+    text = so.describe_leave_one_out(loo)
+    rr = loo.loc[(loo["left_out"] != "none") & (loo["term"] == "approach[T.sweep]"), "rate_ratio"].dropna()
+    assert f"{rr.min():,.3g}" in text and f"{rr.max():,.3g}" in text

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from shapes import shaped
 
 import sting_outcomes as so
+from shapes import shaped
 
 OPERATIONS = pd.DataFrame(
     {
@@ -87,3 +87,18 @@ def test_unknown_choices_are_refused() -> None:
         so.per_scale(FIGS, OPERATIONS, denominator="accounts")
     with pytest.raises(ValueError, match="horizon"):
         so.per_scale(FIGS, OPERATIONS, horizon="latest")
+
+
+def test_captions_name_every_operation_left_out() -> None:
+    rated = pd.concat([so.per_scale(FIGS, OPERATIONS, denominator=d) for d in ("devices", "users")])
+    assert so.left_out_note(rated) == "No operation is left out."
+    only_devices = so.per_scale(FIGS, OPERATIONS, denominator="devices")
+    assert so.left_out_note(only_devices) == "Left out (1 operations). no global scale figure of any definition: Beta."
+
+
+def test_the_words_follow_the_multiverse() -> None:
+    m = so.multiverse(FIGS, OPERATIONS, denominators=("devices", "users"))
+    text = so.describe_position(m, "a", "Alpha")
+    assert "rated under 6 of 12 specifications" in text
+    assert "ranked against nothing" in text  # Alpha is the only operation on 'devices'
+    assert "Gamma is rated under none" in so.describe_position(m, "c", "Gamma")

@@ -65,7 +65,9 @@ __all__ = [
     "STAGE_WORDS",
     "funnel",
     "funnel_exclusions",
+    "funnel_table",
     "no_pair_reason",
+    "ratio_summary",
 ]
 
 STAGES = ("arrests", "persons_charged", "convictions", "persons_sentenced")
@@ -380,3 +382,94 @@ def funnel(
     out["stage_order"] = out["stage_order"].astype(int)
     out = out.sort_values([*GROUP, "_unpaired", "cohort_start", "cohort", "stage_order"], kind="stable")
     return out[COLUMNS].reset_index(drop=True)
+
+
+def ratio_summary(funnel_df: pd.DataFrame) -> pd.DataFrame:
+    """One row per kind of ratio (``ratio_of``) in a :func:`funnel` result: how many
+    cohorts and operations give it, the lowest and highest ratio with their cohorts, and
+    the widest range their intervals allow (``lowest_bound``, ``highest_bound``).
+    Rows without a ratio are ignored; ordered as the funnel runs."""
+    rows = funnel_df.loc[funnel_df["ratio"].notna() & funnel_df["ratio_of"].notna()]
+    cols = ["ratio_of", "cohorts", "operations", "lowest", "lowest_cohort", "highest", "highest_cohort"]
+    if rows.empty:
+        return pd.DataFrame(columns=[*cols, "lowest_bound", "highest_bound", "interval_kind"])
+    out = []
+    for ratio_of, group in rows.groupby("ratio_of", sort=False):
+        low, high = group.loc[group["ratio"].idxmin()], group.loc[group["ratio"].idxmax()]
+        out.append(
+            {
+                "ratio_of": ratio_of,
+                "cohorts": group["cohort"].nunique(),
+                "operations": group["operation_id"].nunique(),
+                "lowest": low["ratio"],
+                "lowest_cohort": low["cohort"],
+                "highest": high["ratio"],
+                "highest_cohort": high["cohort"],
+                "lowest_bound": group["ratio_lower"].min(),
+                "highest_bound": group["ratio_upper"].max(),
+                "interval_kind": "; ".join(sorted(group["interval_kind"].dropna().unique())),
+                "_order": group["stage_order"].min(),
+            }
+        )
+    frame = pd.DataFrame(out).sort_values(["_order", "ratio_of"], ignore_index=True)
+    return frame.drop(columns="_order").astype({"cohorts": int, "operations": int})
+
+
+def _people(value: float, qualifier: str, high: float = np.nan) -> str:
+    """'1,571', 'at least 1,200', 'about 8,000', '7 to 12', 'at most 5'."""
+    if not np.isfinite(value):
+        return "–"
+    text = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+    return {
+        "at_least": f"at least {text}",
+        "approx": f"about {text}",
+        "at_most": f"at most {text}",
+        "range": f"{text} to {high:,.0f}" if np.isfinite(high) else text,
+    }.get(qualifier, text)
+
+
+def _share(value: float) -> str:
+    return "no upper bound" if np.isinf(value) else f"{value:.0%}"
+
+
+def funnel_table(funnel_df: pd.DataFrame, operations: pd.DataFrame | None = None) -> pd.DataFrame:
+    """A :func:`funnel` result with labels for people: ``operation`` (its name when
+    ``operations`` is given), ``place``, ``cohort``, ``stage``, ``value`` ("at least
+    1,200"), ``unit`` (people, or years for sentence years), ``date``, ``ratio`` ("62% of
+    charged", "4.9 years per person sentenced"), ``base`` ("convictions ÷ persons
+    charged"), ``interval``, ``interval kind``, ``source`` and ``note`` (the reason)."""
+    names = operations.set_index("operation_id")["name"].astype(str) if operations is not None else pd.Series(dtype=str)
+    rows = []
+    for r in funnel_df.itertuples(index=False):
+        years = r.stage == EXTRA
+        if np.isfinite(r.ratio):
+            base = str(r.ratio_of).split(" ÷ ")[-1]
+            ratio = f"{r.ratio:.1f} years per person sentenced" if years else f"{r.ratio:.0%} of {STAGE_WORDS[base]}"
+            if np.isclose(r.ratio_lower, r.ratio_upper):
+                interval = "none: exact counts"
+            elif years:
+                top = "no upper bound" if np.isinf(r.ratio_upper) else f"{r.ratio_upper:.1f}"
+                interval = f"{r.ratio_lower:.1f} to {top} years"
+            else:
+                interval = f"{_share(r.ratio_lower)} to {_share(r.ratio_upper)}"
+        else:
+            ratio = base = interval = None
+        high = r.upper if str(r.qualifier) == "range" else np.nan
+        rows.append(
+            {
+                "operation": names.get(r.operation_id, r.operation_id),
+                "place": r.jurisdiction,
+                "cohort": r.cohort if isinstance(r.cohort, str) else None,
+                "stage": r.stage.replace("_", " "),
+                "value": _people(r.value_std, str(r.qualifier), high),
+                "unit": "years" if years else "people",
+                "date": pd.Timestamp(r.as_of).strftime("%Y-%m-%d"),
+                "ratio": ratio,
+                "base": str(r.ratio_of).replace("_", " ") if ratio else None,
+                "interval": interval,
+                "interval kind": r.interval_kind if ratio else None,
+                "source": r.source_id,
+                "note": r.reason if isinstance(r.reason, str) else None,
+            }
+        )
+    return pd.DataFrame(rows, columns=list(rows[0]) if rows else None)

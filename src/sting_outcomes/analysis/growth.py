@@ -11,21 +11,30 @@ and rises towards the plateau ``A`` at rate ``k`` (per unit of ``t``; per month 
 
 Parametrisation: ``A = ymax + exp(a)`` (``ymax`` = the largest value reported in the
 series) and ``k = exp(b)``. ``(a, b)`` are fitted by least squares
-(``scipy.optimize.least_squares``) to the points after the anchor, so the plateau is never
-below a value already reported. Their covariance is the usual ``s² (JᵀJ)⁻¹`` with the
-residual variance ``s²`` estimated from the data on ``n - 3`` degrees of freedom (the
-anchor carries no residual; two parameters). Intervals are Student-t intervals on
-``(a, b)`` mapped to ``A`` and ``k``, so the plateau interval's lower end is at least
-``ymax``; where no interval can be computed (no residual degrees of freedom, a singular
-Jacobian) the plateau is only known to be at least ``ymax``: ``A_ci = (ymax, inf)``.
+(``scipy.optimize.least_squares``, started from the best point of a grid over ``k``) to
+the points after the anchor, so the plateau is never below a value already reported.
+The residual variance ``s²`` is estimated on ``dof = n - 3`` degrees of freedom (the
+anchor carries no residual; two parameters are fitted).
 
-Bands (:meth:`SaturatingFit.predict`) are percentiles of the curve over parametric draws
-of ``(a, b)`` from a multivariate t (normal draws with covariance ``cov``, scaled by an
-independent chi-square on ``dof`` degrees of freedom, which is the Student-t analogue of
-``N(estimate, cov)`` and matches the plateau interval) with a fixed seed, so they are
-reproducible. Every drawn curve starts at ``y0`` and stays below its own plateau, so a
-band never goes below ``y0`` (>= 0 for a count). They describe uncertainty in the mean
-curve, not the scatter of individual releases, and are zero-width at the anchor.
+Intervals are likelihood-ratio (profile) intervals with the Student-t quantile on
+``dof``: the ``level`` region is every ``(a, b)`` whose residual sum of squares is at most
+``RSS_min (1 + t²/dof)``, and an interval for any quantity (the plateau ``A``, the rate
+``k``, the curve at a time ``t``) is its range over that region. With one parameter and
+a linear model this is exactly the usual t interval; unlike a Wald interval it does not
+depend on the parametrisation, and it stays sensible when the plateau estimate sits on
+its bound (a series that has levelled off at its largest value), where ``cov`` (the
+Wald covariance of ``(a, b)``, kept for reference) is meaningless. Because ``A >= ymax``
+throughout the region, the plateau interval's lower end is at least ``ymax``; when the
+region reaches a straight line (``k`` -> 0) the plateau is unbounded and
+``A_ci = (lower, inf)``. Without residual degrees of freedom there is no interval: the
+plateau is only known to be at least ``ymax``, ``A_ci = (ymax, inf)``.
+
+The region is computed on a fixed grid over ``k`` (``A`` given ``k`` enters linearly, so
+its range per ``k`` is exact), so bands are deterministic: the same data give the same
+band. Every curve in the region starts at ``y0`` and rises towards a plateau at or above
+``ymax``, so a band never goes below ``y0`` (>= 0 for a count). Bands are pointwise and
+describe uncertainty in the mean curve, not the scatter of individual releases; they
+have zero width at the anchor.
 
 Each point is taken at face value: qualifier bounds ("more than 800") are not carried
 into the fit. Warnings (``UserWarning``) say when a fit is fragile: few points, an
@@ -67,15 +76,13 @@ MIN_SPAN_MONTHS = 6.0
 #: A plateau whose interval reaches this multiple of the largest reported value (or is
 #: open-ended) is not pinned down by the data.
 PLATEAU_LIMIT = 10.0
-#: Parametric draws behind the bands, and their seed (fixed: bands are reproducible).
-N_DRAWS = 4000
-SEED = 20210608
-# Search range of the scaled parameters: exp(alpha) = (A - ymax) / (ymax - y0) and
-# exp(beta) = k * span. At the edges the data do not pin the parameter down.
+# Scaled parameters: exp(alpha) = (A - ymax) / (ymax - y0), exp(beta) = k * span (the
+# span of the points). The search range of the fit, and the grid of the interval region;
+# at the grid's low end the curve is a straight line over the data (the plateau is
+# unbounded), at its high end a step right after the first release.
 ALPHA_RANGE = (np.log(1e-6), np.log(1e6))
-BETA_RANGE = (np.log(1e-3), np.log(1e3))
-# Draws of a or b beyond these are clipped so that exp() stays finite.
-EXP_CLIP = 700.0
+BETA_RANGE = (np.log(1e-4), np.log(1e4))
+N_GRID = 2001
 
 
 def saturating(t: np.ndarray | list[float] | float, A: float, k: float, y0: float = 0.0, t0: float = 0.0) -> np.ndarray:
@@ -83,22 +90,38 @@ def saturating(t: np.ndarray | list[float] | float, A: float, k: float, y0: floa
 
     With the defaults ``y0 = t0 = 0`` this is ``A (1 - exp(-k t))``.
     """
-    t = np.asarray(t, dtype=float)
-    dt = t - t0
-    with np.errstate(over="ignore", invalid="ignore"):
-        out = y0 + (A - y0) * -np.expm1(-k * dt)
+    dt = np.asarray(t, dtype=float) - t0
+    with np.errstate(invalid="ignore"):
+        out = y0 + (A - y0) * -np.expm1(-k * np.maximum(dt, 0.0))
     return np.where(dt >= 0, out, np.nan)
 
 
-def _curves(t: np.ndarray, a: np.ndarray, b: np.ndarray, y0: float, t0: float, ymax: float) -> np.ndarray:
-    """Curves for parameter vectors ``a``, ``b`` (shape m) at times ``t`` (shape p): (m, p)."""
-    a = np.clip(np.asarray(a, dtype=float), -EXP_CLIP, EXP_CLIP)[:, None]
-    b = np.clip(np.asarray(b, dtype=float), -EXP_CLIP, EXP_CLIP)[:, None]
-    dt = np.asarray(t, dtype=float)[None, :] - t0
-    with np.errstate(over="ignore", invalid="ignore"):
-        rise = -np.expm1(-np.exp(b) * np.maximum(dt, 0.0))
-        out = y0 + (ymax - y0 + np.exp(a)) * rise
-    return np.where(dt >= 0, out, np.nan)
+def _rise(beta: np.ndarray, tau: np.ndarray) -> np.ndarray:
+    """``1 - exp(-e^beta tau)`` for every beta (rows) and tau (columns)."""
+    return -np.expm1(-np.exp(beta)[:, None] * np.maximum(tau, 0.0)[None, :])
+
+
+def _region(tau: np.ndarray, z: np.ndarray, sse_min: float, dof: int, level: float, beta_hat: float) -> dict:
+    """The ``level`` likelihood-ratio region of the scaled problem ``z = c (1 - e^(-e^beta tau))``
+    with ``c = 1 + e^alpha >= 1``: for each beta of a grid (plus the estimate), the range
+    ``[c_lo, c_hi]`` of c whose residual sum of squares is at most ``sse_min (1 + q²/dof)``.
+    ``open_low`` / ``open_high``: the region reaches the grid's ends (k -> 0 or k -> inf)."""
+    q = stats.t.ppf(0.5 + level / 2, dof)
+    threshold = sse_min * (1.0 + q**2 / dof) * (1 + 1e-9) + 1e-15
+    beta = np.unique(np.append(np.linspace(*BETA_RANGE, N_GRID), beta_hat))
+    g = _rise(beta, tau)
+    gg, gz, zz = (g * g).sum(axis=1), g @ z, float(z @ z)
+    disc = gz**2 - gg * (zz - threshold)
+    root = np.sqrt(np.clip(disc, 0.0, None))
+    c_lo, c_hi = (gz - root) / gg, (gz + root) / gg
+    ok = (disc >= 0) & (c_hi >= 1.0)
+    return {
+        "beta": beta[ok],
+        "c_lo": np.maximum(c_lo[ok], 1.0),
+        "c_hi": c_hi[ok],
+        "open_low": bool(ok[0]),
+        "open_high": bool(ok[-1]),
+    }
 
 
 @dataclass(frozen=True)
@@ -106,13 +129,14 @@ class SaturatingFit:
     """A fitted curve ``y = y0 + (A - y0)(1 - exp(-k (t - t0)))`` for ``t >= t0``.
 
     ``t0``, ``y0``: the anchor (the earliest point); ``ymax``: the largest value used.
-    ``A = ymax + exp(a)`` (plateau, unit of y) and ``k = exp(b)`` (rate per unit of t);
-    ``cov`` the 2x2 covariance of ``(a, b)`` (NaN without residual degrees of freedom,
-    inf when the Jacobian is singular), ``a_se``, ``b_se`` their standard errors. ``n``
-    points, ``dof = n - 3``; ``A_ci`` and ``k_ci`` the ``level`` intervals (t quantile on
-    ``dof``); ``first_share = y0 / A`` with ``first_share_ci`` from ``A_ci``; ``t``, ``y``
-    the data used (sorted by t); ``warnings`` the texts of the warnings the fit raised;
-    ``seed`` and ``draws`` fix the bands of :meth:`predict`.
+    ``A = ymax + exp(a)`` (plateau, unit of y) and ``k = exp(b)`` (rate per unit of t).
+    ``n`` points, ``dof = n - 3``, ``rss`` the residual sum of squares (unit of y²);
+    ``A_ci`` and ``k_ci`` the ``level`` likelihood-ratio intervals (see the module
+    docstring; ``A_ci[0] >= ymax``, ``A_ci[1]`` may be inf); ``first_share = y0 / A`` with
+    ``first_share_ci`` from ``A_ci``; ``cov``, ``a_se``, ``b_se`` the Wald covariance and
+    standard errors of ``(a, b)`` (for reference only: meaningless when an estimate sits
+    on its bound); ``t``, ``y`` the data used (sorted by t); ``warnings`` the texts of the
+    warnings the fit raised.
     """
 
     A: float
@@ -124,6 +148,7 @@ class SaturatingFit:
     cov: np.ndarray = field(repr=False)
     n: int
     dof: int
+    rss: float
     level: float
     t0: float
     y0: float
@@ -135,8 +160,6 @@ class SaturatingFit:
     t: np.ndarray = field(repr=False)
     y: np.ndarray = field(repr=False)
     warnings: tuple[str, ...] = ()
-    seed: int = SEED
-    draws: int = N_DRAWS
 
     @property
     def half_life(self) -> float:
@@ -149,38 +172,36 @@ class SaturatingFit:
         """Time between the first and the last point (unit of t)."""
         return float(self.t[-1] - self.t[0])
 
-    def _draws(self) -> np.ndarray | None:
-        """``draws`` x 2 parameter draws from a multivariate t, or None without a usable
-        covariance."""
-        if self.dof <= 0 or not np.isfinite(self.cov).all():
+    def region(self, level: float | None = None) -> dict | None:
+        """The likelihood-ratio region behind the intervals and bands (scaled units: see
+        :func:`_region`), or None without residual degrees of freedom."""
+        if self.dof <= 0:
             return None
-        rng = np.random.default_rng(self.seed)
-        z = rng.standard_normal((self.draws, 2))
-        w = rng.chisquare(self.dof, self.draws) / self.dof
-        vals, vecs = np.linalg.eigh(self.cov)
-        root = vecs * np.sqrt(np.clip(vals, 0.0, None))
-        return np.array([self.a, self.b]) + (z @ root.T) / np.sqrt(w)[:, None]
+        scale = self.ymax - self.y0
+        tau = (self.t[1:] - self.t0) / self.span
+        z = (self.y[1:] - self.y0) / scale
+        beta_hat = self.b + np.log(self.span)
+        return _region(tau, z, self.rss / scale**2, self.dof, self.level if level is None else level, beta_hat)
 
     def predict(self, t: np.ndarray | list[float] | float, level: float | None = None) -> pd.DataFrame:
-        """Fitted curve with a percentile band from parametric draws of ``(a, b)``.
+        """Fitted curve with its pointwise ``level`` band (default: the fit's level).
 
-        Returns a frame with ``t``, ``fit``, ``lower``, ``upper`` (``level`` defaults to the
-        fit's level). Before the first release (``t < t0``) every column but ``t`` is NaN;
-        the band is NaN when the fit has no usable covariance. The band never goes below
-        ``y0``; the same seed gives the same band.
+        Returns a frame with ``t``, ``fit``, ``lower``, ``upper``. Before the first
+        release (``t < t0``) every column but ``t`` is NaN; without residual degrees of
+        freedom the band is NaN. The band never goes below ``y0`` and is the same on
+        every call.
         """
-        level = self.level if level is None else level
         t = np.atleast_1d(np.asarray(t, dtype=float))
-        fit = _curves(t, np.array([self.a]), np.array([self.b]), self.y0, self.t0, self.ymax)[0]
-        lower = upper = np.full(len(t), np.nan)
-        theta = self._draws()
-        if theta is not None:
-            curves = _curves(t, theta[:, 0], theta[:, 1], self.y0, self.t0, self.ymax)
-            valid = t >= self.t0
-            if valid.any():
-                qs = np.percentile(curves[:, valid], [50 * (1 - level), 50 * (1 + level)], axis=0)
-                lower, upper = lower.copy(), upper.copy()
-                lower[valid], upper[valid] = qs
+        fit = saturating(t, self.A, self.k, self.y0, self.t0)
+        lower = np.full(len(t), np.nan)
+        upper = np.full(len(t), np.nan)
+        reg = self.region(level)
+        valid = t >= self.t0
+        if reg is not None and valid.any():
+            scale = self.ymax - self.y0
+            g = _rise(reg["beta"], (t[valid] - self.t0) / self.span)
+            lower[valid] = self.y0 + scale * (reg["c_lo"][:, None] * g).min(axis=0)
+            upper[valid] = self.y0 + scale * (reg["c_hi"][:, None] * g).max(axis=0)
         return pd.DataFrame({"t": t, "fit": fit, "lower": lower, "upper": upper})
 
 
@@ -198,8 +219,6 @@ def fit_saturating(
     y: np.ndarray | pd.Series | list[float],
     *,
     level: float = 0.95,
-    seed: int = SEED,
-    draws: int = N_DRAWS,
 ) -> SaturatingFit:
     """Fit ``y = y0 + (A - y0)(1 - exp(-k (t - t0)))`` anchored at the earliest point.
 
@@ -211,16 +230,14 @@ def fit_saturating(
         ``(t0, y0)``; the plateau is at least the largest ``y``.
     level:
         Confidence level of ``A_ci``, ``k_ci`` and of the bands of ``predict`` (0.95).
-    seed, draws:
-        Random seed and number of parametric draws behind the bands.
 
     Raises ``ValueError`` with fewer than 3 usable points (the anchor, and one per
     parameter), when the points span no time, or when no value rises above the first
     (nothing to fit: the tally did not grow); ``RuntimeError`` when the optimiser fails.
     Warns (``UserWarning``) when n < 5 (intervals unreliable), when there are no residual
-    degrees of freedom or the covariance cannot be estimated (no interval: the plateau
-    is only known to be at least the largest value), and when an estimate sits at the
-    edge of its search range (the data do not pin it down).
+    degrees of freedom (no interval: the plateau is only known to be at least the largest
+    value), when a straight line fits as well (the plateau interval has no upper end),
+    and when the plateau or the rate sits at the edge of its search range.
     """
     if not 0 < level < 1:
         raise ValueError(f"level must be between 0 and 1, got {level!r}")
@@ -251,66 +268,65 @@ def fit_saturating(
     if n < SMALL_N:
         warn(f"saturating fit on only {n} points: estimates and intervals are unreliable")
 
-    # Scaled problem: tau in [0, 1], z in [0, 1]; z = (1 + e^alpha)(1 - e^(-e^beta tau)).
-    rng_y = ymax - y0
+    # Scaled problem: tau in (0, 1], z in [0, 1]; z = c (1 - e^(-e^beta tau)), c = 1 + e^alpha.
+    scale = ymax - y0
     tau = (t[1:] - t0) / span
-    z = (y[1:] - y0) / rng_y
+    z = (y[1:] - y0) / scale
 
     def residuals(p: np.ndarray) -> np.ndarray:
         return (1.0 + np.exp(p[0])) * -np.expm1(-np.exp(p[1]) * tau) - z
 
     def jacobian(p: np.ndarray) -> np.ndarray:
-        kk = np.exp(p[1])
-        decay = np.exp(-kk * tau)
-        return np.column_stack([np.exp(p[0]) * (1.0 - decay), (1.0 + np.exp(p[0])) * kk * tau * decay])
+        rate = np.exp(p[1])
+        decay = np.exp(-rate * tau)
+        return np.column_stack([np.exp(p[0]) * (1.0 - decay), (1.0 + np.exp(p[0])) * rate * tau * decay])
 
-    # Start from the best point of a grid over the rate (A given k is linear least squares).
-    best = None
-    for beta in np.linspace(BETA_RANGE[0] + 0.5, BETA_RANGE[1] - 0.5, 25):
-        g = -np.expm1(-np.exp(beta) * tau)
-        c = max(float(g @ z / (g @ g)), 1.0 + np.exp(ALPHA_RANGE[0] + 0.5))
-        alpha = float(np.clip(np.log(c - 1.0), ALPHA_RANGE[0] + 0.5, ALPHA_RANGE[1] - 0.5))
-        sse = float(np.sum(residuals(np.array([alpha, beta])) ** 2))
-        if best is None or sse < best[0]:
-            best = (sse, alpha, beta)
-    assert best is not None
+    # Start from the best point of a grid over beta (given beta, c is linear least squares).
+    beta = np.linspace(*BETA_RANGE, N_GRID)[1:-1]
+    g = _rise(beta, tau)
+    c = np.clip((g @ z) / (g * g).sum(axis=1), 1.0 + np.exp(ALPHA_RANGE[0]), 1.0 + np.exp(ALPHA_RANGE[1]))
+    best = int(np.argmin(((c[:, None] * g - z) ** 2).sum(axis=1)))
     bounds = ([ALPHA_RANGE[0], BETA_RANGE[0]], [ALPHA_RANGE[1], BETA_RANGE[1]])
-    with np.errstate(over="ignore", invalid="ignore"):
-        res = optimize.least_squares(
-            residuals, x0=[best[1], best[2]], jac=jacobian, bounds=bounds, method="trf", xtol=1e-12, ftol=1e-12
-        )
+    start = [float(np.clip(np.log(c[best] - 1.0), *ALPHA_RANGE)), float(beta[best])]
+    res = optimize.least_squares(residuals, x0=start, jac=jacobian, bounds=bounds, xtol=1e-12, ftol=1e-12)
     if res.status <= 0 or not np.isfinite(res.x).all():
         raise RuntimeError(f"the least-squares fit did not converge: {res.message}")
-    alpha, beta = (float(v) for v in res.x)
-    a, b = alpha + np.log(rng_y), beta - np.log(span)
+    alpha, beta_hat = (float(v) for v in res.x)
+    a, b = alpha + np.log(scale), beta_hat - np.log(span)
     if _at_edge(alpha, ALPHA_RANGE) < 0:
-        warn("the plateau sits at the largest reported value (the edge of its range): the data look saturated")
-    if _at_edge(alpha, ALPHA_RANGE) > 0 or _at_edge(beta, BETA_RANGE) < 0:
-        warn("the tally still rises almost in a straight line: the plateau is not pinned down")
-    if _at_edge(beta, BETA_RANGE) > 0:
+        warn("the best curve puts its plateau at the largest reported value, the lowest it may be")
+    if _at_edge(beta_hat, BETA_RANGE) > 0:
         warn("the tally jumps to its level right after the first release: the rate is not pinned down")
 
     dof = n - N_MIN_FIT
-    J = jacobian(res.x)
     sse = float(np.sum(res.fun**2))
+    # Wald covariance of (a, b), for reference (the intervals do not use it).
     if dof == 0:
         cov = np.full((2, 2), np.nan)
-        warn("no residual degrees of freedom (3 points for 3 quantities): no interval")
     else:
+        J = jacobian(res.x)
         _, sv, vt = np.linalg.svd(J, full_matrices=False)
         if sv[-1] <= np.finfo(float).eps * max(J.shape) * sv[0]:
             cov = np.full((2, 2), np.inf)
-            warn("the covariance of the estimates cannot be computed (singular Jacobian): no interval")
         else:
             cov = (vt.T / sv**2) @ vt * (sse / dof)
     a_se, b_se = (float(v) for v in np.sqrt(np.diag(cov)))
-    q = stats.t.ppf(0.5 + level / 2, dof) if dof > 0 else np.nan
-    with np.errstate(over="ignore", invalid="ignore"):
-        if np.isfinite(a_se):
-            A_ci = (ymax + float(np.exp(a - q * a_se)), ymax + float(np.exp(a + q * a_se)))
-        else:
-            A_ci = (ymax, np.inf)
-        k_ci = (float(np.exp(b - q * b_se)), float(np.exp(b + q * b_se))) if np.isfinite(b_se) else (0.0, np.inf)
+
+    if dof == 0:
+        warn("no residual degrees of freedom (3 points for 3 quantities): no interval")
+        A_ci, k_ci = (ymax, np.inf), (0.0, np.inf)
+    else:
+        reg = _region(tau, z, sse, dof, level, beta_hat)
+        if reg["open_low"]:
+            warn("a straight line fits as well (the tally may still be rising): the plateau has no upper bound")
+        A_ci = (
+            y0 + scale * float(reg["c_lo"].min()),
+            np.inf if reg["open_low"] else y0 + scale * float(reg["c_hi"].max()),
+        )
+        k_ci = (
+            0.0 if reg["open_low"] else float(np.exp(reg["beta"].min())) / span,
+            np.inf if reg["open_high"] else float(np.exp(reg["beta"].max())) / span,
+        )
     A = ymax + float(np.exp(a))
     return SaturatingFit(
         A=A,
@@ -322,19 +338,18 @@ def fit_saturating(
         cov=np.asarray(cov, dtype=float),
         n=n,
         dof=dof,
+        rss=sse * scale**2,
         level=level,
         t0=t0,
         y0=y0,
         ymax=ymax,
-        A_ci=A_ci,
-        k_ci=k_ci,
+        A_ci=(float(A_ci[0]), float(A_ci[1])),
+        k_ci=(float(k_ci[0]), float(k_ci[1])),
         first_share=y0 / A,
         first_share_ci=(y0 / A_ci[1], y0 / A_ci[0]),
         t=t,
         y=y,
         warnings=tuple(messages),
-        seed=seed,
-        draws=draws,
     )
 
 

@@ -40,6 +40,8 @@ __all__ = [
     "BootstrapResult",
     "GLMResult",
     "bootstrap",
+    "describe_fit",
+    "describe_leave_one_out",
     "fit_arrests_glm",
     "format_p",
     "leave_one_out",
@@ -380,7 +382,7 @@ def sensitivity(
     if not (y_bounded.any() or e_bounded.any()):
         raise ValueError(f"nothing to vary: no {y} or {exposure} in the frame is bounded (all exact)")
     base = fit_arrests_glm(frame, y=y, exposure=exposure, **kwargs).coefficients.set_index("term")["estimate"]
-    tables = []
+    tables, seen = [], set()
     for factor in factors:
         y_low, y_high = _ends(frame[y], frame[f"{y}_lower"], frame[f"{y}_upper"], factor)
         e_low, e_high = _ends(frame[exposure], frame[f"{exposure}_lower"], frame[f"{exposure}_upper"], factor)
@@ -396,8 +398,10 @@ def sensitivity(
         for name, (yy, ee) in scenarios.items():
             moved_y = int((yy != frame[y]).sum())
             moved_e = int((ee != frame[exposure]).sum())
-            if moved_y + moved_e == 0:
-                continue
+            signature = (name, tuple(np.asarray(yy, float)), tuple(np.asarray(ee, float)))
+            if moved_y + moved_e == 0 or signature in seen:
+                continue  # nothing moved, or a finite bound that the factor does not change
+            seen.add(signature)
             table = fit_arrests_glm(
                 frame.assign(**{y: yy, exposure: ee}), y=y, exposure=exposure, **kwargs
             ).coefficients
@@ -408,3 +412,58 @@ def sensitivity(
             table["shift"] = table["estimate"] - table["term"].map(base)
             tables.append(table)
     return pd.concat(tables, ignore_index=True)
+
+
+def describe_fit(fit: GLMResult) -> str:
+    """Sentences a notebook may print about a fit; every number and claim is computed
+    here (e.g. "no interval spans one" appears only when none does)."""
+    coefs = fit.coefficients.loc[fit.coefficients["term"] != "Intercept"]
+    kind = "Pearson dispersion" if fit.family == "quasipoisson" else "negative-binomial alpha"
+    text = [
+        f"The model uses {fit.n} operations with {len(fit.coefficients)} coefficients, leaving "
+        f"{fit.df_resid:.0f} residual degree{'s' if fit.df_resid != 1 else ''} of freedom; the {kind} is "
+        f"{fit.dispersion:,.3g}"
+        + (" (variance far above a Poisson count's)." if fit.family == "quasipoisson" and fit.dispersion > 2 else ".")
+    ]
+    if len(fit.refused):
+        refused = "; ".join(f"{r.covariate} = {r.level} ({r.operations})" for r in fit.refused.itertuples())
+        text.append(
+            f"Levels seen in fewer than {MIN_CASES} operations get no coefficient and their operations are "
+            f"left out: {refused}."
+        )
+    if fit.n_dropped:
+        text.append(f"{fit.n_dropped} operation(s) lacked a usable value and were dropped.")
+    if coefs.empty:
+        text.append("No covariate coefficient could be estimated.")
+        return " ".join(text)
+    spans = coefs.loc[(coefs["rr_low"] <= 1) & (coefs["rr_high"] >= 1), "term"].tolist()
+    if not spans:
+        text.append(f"None of the {len(coefs)} rate-ratio intervals spans one.")
+    elif len(spans) == len(coefs):
+        text.append(f"All {len(coefs)} rate-ratio intervals span one: the data cannot tell these levels apart.")
+    else:
+        text.append(f"{len(spans)} of {len(coefs)} rate-ratio intervals span one ({', '.join(spans)}).")
+    widest = coefs.assign(width=coefs["rr_high"] / coefs["rr_low"]).sort_values("width").iloc[-1]
+    text.append(
+        f"The widest interval, for {widest['term']}, runs from {widest['rr_low']:,.3g} to {widest['rr_high']:,.3g}."
+    )
+    return " ".join(text)
+
+
+def describe_leave_one_out(loo: pd.DataFrame) -> str:
+    """How far each rate ratio moves when one operation is left out (computed)."""
+    full = loo.loc[loo["left_out"] == "none"].set_index("term")["rate_ratio"]
+    parts = []
+    for term, g in loo.loc[(loo["left_out"] != "none") & (loo["term"] != "Intercept")].groupby("term", sort=False):
+        got = g.dropna(subset=["rate_ratio"])
+        lost = len(g) - len(got)
+        if got.empty:
+            parts.append(f"{term}: no estimate once any operation is left out")
+            continue
+        lo, hi = got.loc[got["rate_ratio"].idxmin()], got.loc[got["rate_ratio"].idxmax()]
+        parts.append(
+            f"{term} (full data {full.get(term, np.nan):,.3g}) runs from {lo['rate_ratio']:,.3g} without "
+            f"{lo['left_out']} to {hi['rate_ratio']:,.3g} without {hi['left_out']}"
+            + (f", and cannot be estimated in {lost} of the refits" if lost else "")
+        )
+    return "Leaving one operation out at a time: " + "; ".join(parts) + "." if parts else "No covariate to move."

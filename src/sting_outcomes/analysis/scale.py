@@ -27,7 +27,15 @@ from .horizons import at_horizons, horizon_label
 from .intervals import rate_bounds
 from .snapshots import DAYS_PER_MONTH, known_metrics, require_figures, series
 
-__all__ = ["SCALE_DEFINITIONS", "SOURCE_CHOICES", "multiverse", "per_scale"]
+__all__ = [
+    "SCALE_DEFINITIONS",
+    "SOURCE_CHOICES",
+    "describe_position",
+    "left_out",
+    "left_out_note",
+    "multiverse",
+    "per_scale",
+]
 
 #: Denominator metric -> what it counts (the codebook's rule 12).
 SCALE_DEFINITIONS = {
@@ -150,7 +158,7 @@ def per_scale(
         ],
         [
             f"no {jurisdiction} {outcome} or {denominator} figure",
-            f"no {jurisdiction} {outcome} figure by then",
+            f"no {jurisdiction} {outcome} figure" + ("" if horizon == "first" else " by then"),
             f"no {jurisdiction} {denominator} figure",
             f"{denominator} figure is zero",
         ],
@@ -203,3 +211,66 @@ def multiverse(
     out["rank"] = out.groupby(spec)["rate"].rank(ascending=False, method="min").astype(int)
     out["n_rated"] = out.groupby(spec)["rate"].transform("size").astype(int)
     return out.reset_index(drop=True)
+
+
+def left_out(rated: pd.DataFrame) -> pd.DataFrame:
+    """Operations that :func:`per_scale` could rate under none of the rows given, one per
+    operation with a short reason: no outcome figure at all, none by the horizon, or no
+    scale figure of any definition. For captions: an absent operation must be visible."""
+    ok = set(rated.loc[rated["reason"].eq(""), "operation_id"])
+    rows = []
+    for (op, name), g in rated.loc[~rated["operation_id"].isin(ok)].groupby(["operation_id", "name"], observed=True):
+        outcome, where = g["outcome"].iloc[0], str(g["reason"].iloc[0]).split(" ")[1]
+        has_num = g["num_value"].notna().any()
+        has_den = g["den_value"].notna().any()
+        if not has_num and g["reason"].str.contains("by then").any():
+            why = f"no {where} {outcome} figure by the horizon"
+        elif not has_num and not has_den:
+            why = f"no {where} {outcome} figure and no {where} scale figure"
+        elif not has_num:
+            why = f"no {where} {outcome} figure"
+        else:
+            why = f"no {where} scale figure of any definition"
+        rows.append({"operation_id": op, "name": name, "reason": why})
+    return pd.DataFrame(rows, columns=["operation_id", "name", "reason"]).sort_values("name", ignore_index=True)
+
+
+def left_out_note(rated: pd.DataFrame) -> str:
+    """One sentence naming the operations left out and why (see :func:`left_out`),
+    grouped by reason."""
+    lo = left_out(rated)
+    if lo.empty:
+        return "No operation is left out."
+    groups = [f"{why}: {', '.join(g['name'])}" for why, g in lo.groupby("reason", sort=True)]
+    return f"Left out ({len(lo)} operations). " + "; ".join(groups) + "."
+
+
+def describe_position(universe: pd.DataFrame, operation_id: str, name: str | None = None) -> str:
+    """Sentences on where one operation stands across the specifications of a
+    :func:`multiverse`: under how many it is rated, the range of its rate, and the range
+    of its rank among operations of the same definition. Every number is computed here."""
+    mine = universe.loc[universe["operation_id"] == operation_id]
+    name = name or operation_id
+    if mine.empty:
+        return f"{name} is rated under none of the specifications: it lacks either the outcome or every scale figure."
+    n_spec = universe.groupby(["denominator", "horizon", "sources"]).ngroups
+    text = [
+        f"{name} is rated under {len(mine)} of {n_spec} specifications "
+        f"(definitions: {', '.join(sorted(mine['definition'].unique()))}); its rate runs from "
+        f"{mine['rate'].min():,.3g} to {mine['rate'].max():,.3g} per 1,000."
+    ]
+    compared = mine.loc[mine["n_rated"] > 1]
+    if compared.empty:
+        text.append(
+            f"In none of them is another operation rated on the same definition, so {name} is ranked against nothing."
+        )
+    else:
+        lo, hi = int(compared["rank"].min()), int(compared["rank"].max())
+        place = f"rank {lo}" if lo == hi else f"ranks {lo} to {hi}"
+        fewest, most = int(compared["n_rated"].min()), int(compared["n_rated"].max())
+        text.append(
+            f"Where other operations share its definition ({len(compared)} specifications, {fewest} "
+            f"to {most} operations rated), it takes {place}"
+            + (", so its position depends on the choices." if lo != hi else ", whatever the choices.")
+        )
+    return " ".join(text)
