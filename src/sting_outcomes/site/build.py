@@ -175,22 +175,16 @@ async def _execute_all(todo, workers, done, zygote, kernel_env) -> None:
 
 
 def _write_data_pages(staging, ds, links, shared, keys) -> None:
-    """Index, explorer and the normalised CSV (they need the data, not the notebooks)."""
-    from .pages import explorer_body, index_body, page
+    """Every page and file that needs the data but not the notebooks (see
+    :func:`sting_outcomes.site.pages.write_data_pages`)."""
+    from .pages import write_data_pages
 
     inputs = {
         "data": ds.version,
         **{k: v for k, v in shared.items() if k != "data"},
         **{f"notebook {n}": k for n, k in keys.items()},
     }
-    normalized = ds.normalized
-    (staging / "index.html").write_text(
-        page("Overview", index_body(ds, links, inputs), links, ds.version), encoding="utf-8"
-    )
-    (staging / "explorer.html").write_text(
-        page("Data explorer", explorer_body(ds, normalized), links, ds.version), encoding="utf-8"
-    )
-    normalized.sort_values("figure_id").to_csv(staging / "figures_normalized.csv", index=False, lineterminator="\n")
+    write_data_pages(staging, ds, links, inputs)
 
 
 def _write_notebook_pages(staging, ds, links, cached, notebooks) -> None:

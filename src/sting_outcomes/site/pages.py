@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 import json
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 
@@ -169,3 +170,17 @@ figures (CSV)</a>.</p>
 <script type="application/json" id="figures-columns">{_script_json(EXPLORER_COLUMNS)}</script>
 <script type="application/json" id="figures-data">{_script_json(explorer_records(ds, normalized))}</script>
 <script>{EXPLORER_SCRIPT}</script>"""
+
+
+def write_data_pages(staging: Path, ds: Dataset, links: list[PageLink], inputs: dict[str, str]) -> None:
+    """Write the pages and files built from the data alone into ``staging``: the index,
+    the data explorer and ``figures_normalized.csv``. The report build calls this once;
+    every data page the site gains is added here."""
+    normalized = ds.normalized
+    (staging / "index.html").write_text(
+        page("Overview", index_body(ds, links, inputs), links, ds.version), encoding="utf-8"
+    )
+    (staging / "explorer.html").write_text(
+        page("Data explorer", explorer_body(ds, normalized), links, ds.version), encoding="utf-8"
+    )
+    normalized.sort_values("figure_id").to_csv(staging / "figures_normalized.csv", index=False, lineterminator="\n")
