@@ -137,3 +137,13 @@ def test_the_words_follow_the_leave_one_out_table() -> None:
     text = so.describe_leave_one_out(loo)
     rr = loo.loc[(loo["left_out"] != "none") & (loo["term"] == "approach[T.sweep]"), "rate_ratio"].dropna()
     assert f"{rr.min():,.3g}" in text and f"{rr.max():,.3g}" in text
+
+
+def test_model_multiverse_says_why_a_specification_has_no_model() -> None:
+    ds = so.load()
+    mv = so.model_multiverse(ds.normalized, ds.operations, exposures=("users", "visits"), horizons=("first",))
+    assert set(mv["exposure"]) == {"users", "visits"}
+    unfit = mv[mv["term"].eq("")]
+    assert (unfit["reason"].str.len() > 0).all()
+    fitted = mv[mv["term"].ne("")]
+    assert fitted["n"].gt(fitted["term"].groupby([fitted["exposure"], fitted["sources"]]).transform("size")).all()

@@ -54,6 +54,7 @@ _EXPORTS = {
     "sensitivity": "analysis.models",
     "model_frame": "analysis.models",
     "leave_one_out": "analysis.models",
+    "model_multiverse": "analysis.models",
     "format_p": "analysis.models",
     "describe_fit": "analysis.models",
     "describe_leave_one_out": "analysis.models",

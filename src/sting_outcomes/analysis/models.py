@@ -46,6 +46,7 @@ __all__ = [
     "format_p",
     "leave_one_out",
     "model_frame",
+    "model_multiverse",
     "sensitivity",
 ]
 
@@ -245,7 +246,8 @@ def fit_arrests_glm(
     X = _design(data, covariates)
     n, p = X.shape
     if n <= p + (1 if family == "negbin" else 0):
-        raise ValueError(f"{n} operation(s) for {p} coefficient(s): no residual degrees of freedom")
+        after = f" after refusing {len(refused)} level(s) seen once" if len(refused) else ""
+        raise ValueError(f"{n} operation(s) left{after} for {p} coefficient(s): no residual degrees of freedom")
     if np.linalg.matrix_rank(X.to_numpy()) < p:
         raise ValueError(f"design is rank-deficient: covariates {list(covariates)} are collinear in these {n} rows")
     with warnings.catch_warnings():
@@ -467,3 +469,51 @@ def describe_leave_one_out(loo: pd.DataFrame) -> str:
             + (f", and cannot be estimated in {lost} of the refits" if lost else "")
         )
     return "Leaving one operation out at a time: " + "; ".join(parts) + "." if parts else "No covariate to move."
+
+
+def model_multiverse(
+    figures: pd.DataFrame,
+    operations: pd.DataFrame,
+    *,
+    exposures: tuple[str, ...] = ("users", "devices", "devices_distributed", "paying_users", "visits"),
+    horizons: tuple[int | str, ...] = ("first", 12, 36),
+    sources: tuple[str, ...] = ("all sources", "primary only"),
+    covariates: str | tuple[str, ...] = ("approach", "target"),
+    family: str = "quasipoisson",
+) -> pd.DataFrame:
+    """The model under every exposure definition, horizon and source choice.
+
+    One row per (specification, term) where a fit exists, with ``n``, ``dispersion``,
+    ``rate_ratio``, ``rr_low``, ``rr_high`` and ``refused`` (levels left out); one row per
+    specification with ``term`` empty and ``reason`` where no model can be fitted (too few
+    operations for the coefficients, a design that cannot be estimated).
+    """
+    from .horizons import horizon_label
+
+    rows = []
+    for exposure in exposures:
+        for horizon in horizons:
+            for source in sources:
+                spec = {"exposure": exposure, "horizon": horizon_label(horizon), "sources": source}
+                frame = model_frame(figures, operations, exposure=exposure, horizon=horizon, sources=source)
+                try:
+                    fit = fit_arrests_glm(frame, exposure=exposure, covariates=covariates, family=family)
+                except ValueError as exc:
+                    rows.append({**spec, "n": len(frame), "term": "", "reason": str(exc)})
+                    continue
+                refused = "; ".join(f"{r.covariate}={r.level}" for r in fit.refused.itertuples())
+                for r in fit.coefficients.itertuples():
+                    rows.append(
+                        {
+                            **spec,
+                            "n": fit.n,
+                            "dispersion": fit.dispersion,
+                            "term": r.term,
+                            "rate_ratio": r.rate_ratio,
+                            "rr_low": r.rr_low,
+                            "rr_high": r.rr_high,
+                            "refused": refused,
+                            "reason": "",
+                        }
+                    )
+    return pd.DataFrame(rows)
