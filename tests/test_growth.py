@@ -203,3 +203,35 @@ def test_saturating_keeps_the_two_parameter_form() -> None:
     t = np.array([0.0, 1.0, 5.0])
     assert saturating(t, 1000.0, 0.2) == pytest.approx(1000 * (1 - np.exp(-0.2 * t)))
     assert np.isnan(saturating(-1.0, 1000.0, 0.2))
+
+
+def test_tallies_plot_zero_floor_legend_outside_and_bands_from_predict() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.collections import PolyCollection
+
+    from sting_outcomes import plots
+
+    rows = [("a", "AU", float(tt), float(v)) for tt, v in zip(ACCEPT_T, ACCEPT_Y)]
+    rows += [("b", "AU", float(tt), float(v)) for tt, v in zip([0, 2, 4, 6, 12], [0, 5, 3, 9, 10])]
+    df = frame(rows)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fits = fit_series(df)
+    fig = plots.tallies_plot(df, fits, caption="Source: hand-made figures.")
+    try:
+        ax = fig.axes[0]
+        assert ax.get_ylim()[0] == 0
+        assert ax.get_xlabel() == "months since the action day"
+        fig.canvas.draw()
+        legend = ax.get_legend().get_window_extent()
+        assert legend.x0 >= ax.get_window_extent().x1  # beside the data, not on it
+        bands = [c for c in ax.collections if isinstance(c, PolyCollection)]
+        assert len(bands) == 2
+        assert min(float(np.nanmin(b.get_paths()[0].vertices[:, 1])) for b in bands) >= 0
+        colours = {tuple(line.get_color()) for line in ax.lines if line.get_linestyle() == "-"}
+        assert len(colours) == 2  # one distinct colour per series
+    finally:
+        plt.close(fig)

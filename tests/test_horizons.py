@@ -80,5 +80,9 @@ def test_at_horizons_leaves_falls_out_and_refuses_bad_horizons() -> None:
     f = figures([("a0", "arrests", 100, "exact", "2021-01-01"), ("a1", "arrests", 50, "exact", "2021-03-01")])
     h = so.at_horizons(so.series(f, OPERATIONS), 12).iloc[0]
     assert h["value_12m"] == 100 and h["n_points"] == 1
+    early = so.at_horizons(
+        so.series(f, OPERATIONS).assign(months_since_takedown=lambda d: d["months_since_takedown"] + 20), 12
+    )
+    assert np.isnan(early.loc[0, "value_12m"]) and np.isnan(early.loc[0, "ratio_low_12m"])  # nothing reported by then
     with pytest.raises(ValueError, match="positive"):
         so.at_horizons(so.series(f, OPERATIONS), (0,))

@@ -125,7 +125,8 @@ def at_horizons(
             with np.errstate(divide="ignore", invalid="ignore"):
                 row[f"ratio_{h}m"] = row[f"value_{h}m"] / v[0] if v[0] > 0 else np.nan
                 # a running total never falls, so the ratio is at least one
-                row[f"ratio_low_{h}m"] = max(1.0, row[f"lower_{h}m"] / hi[0]) if hi[0] > 0 else np.nan
+                low = row[f"lower_{h}m"] / hi[0] if hi[0] > 0 else np.nan
+                row[f"ratio_low_{h}m"] = max(1.0, low) if np.isfinite(row[f"value_{h}m"]) and low == low else np.nan
                 row[f"ratio_high_{h}m"] = row[f"upper_{h}m"] / lo[0] if lo[0] > 0 else np.inf
         rows.append(row)
     out = pd.DataFrame(rows)
