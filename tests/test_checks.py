@@ -30,8 +30,8 @@ def test_series_takes_one_metric_as_a_string(ds) -> None:
         (lambda ds: so.latest(ds.normalized, scope="totals"), "did you mean 'total'"),
         (lambda ds: so.latest(ds.normalized, prefer="primay"), "did you mean 'primary'"),
         (lambda ds: so.conflicts(ds.normalized, window_days=-1), "window_days"),
-        (lambda ds: so.model_frame(so.latest(ds.normalized), ds.operations, y="arrestz"), "did you mean 'arrests'"),
-        (lambda ds: so.model_frame(so.latest(ds.normalized), ds.operations, jurisdiction="globl"), "'global'"),
+        (lambda ds: so.model_frame(ds.normalized, ds.operations, y="arrestz"), "did you mean 'arrests'"),
+        (lambda ds: so.model_frame(ds.normalized, ds.operations, exposure="user"), "denominator must be one of"),
         (lambda ds: so.rates(so.latest(ds.normalized), ds.operations, metrics="arests"), "did you mean 'arrests'"),
         (lambda ds: so.rates(so.latest(ds.normalized), ds.operations, per=0), "per must be"),
         (lambda ds: so.funnel(ds.normalized, stages=("arrests", "convictons")), "did you mean 'convictions'"),
@@ -54,11 +54,10 @@ def test_glm_takes_one_covariate_as_a_string_and_refuses_unknown_columns() -> No
             "approach": ["a", "a", "b", "b", "a", "b"],
         }
     )
-    with pytest.warns(UserWarning):
-        fit = so.fit_arrests_glm(frame, covariates="approach")
+    fit = so.fit_arrests_glm(frame, exposure="users", covariates="approach")
     assert list(fit.coefficients["term"]) == ["Intercept", "approach[T.b]"]
     with pytest.raises(ValueError, match="did you mean 'approach'"):
-        so.fit_arrests_glm(frame, covariates=["aproach"])
+        so.fit_arrests_glm(frame, exposure="users", covariates=["aproach"])
 
 
 def test_a_number_where_names_are_meant_is_a_type_error(ds) -> None:

@@ -26,6 +26,8 @@ from sting_outcomes.analysis.funnel import (
     NO_PAIR,
     funnel,
     funnel_exclusions,
+    funnel_table,
+    ratio_summary,
 )
 
 SOURCES = pd.DataFrame(
@@ -213,6 +215,32 @@ def test_bad_arguments_raise() -> None:
         funnel(FIGS, level=1.0)
     with pytest.raises(ValueError, match="did you mean 'convictions'"):
         funnel(FIGS, stages=("arrests", "convictons"))
+
+
+def test_summary_and_table_for_people() -> None:
+    out = funnel(FIGS, window_days=7)
+    summary = ratio_summary(out).set_index("ratio_of")
+    assert list(summary.index) == [
+        "persons_charged ÷ arrests",
+        "convictions ÷ persons_charged",
+        "persons_sentenced ÷ persons_charged",
+        "sentence_years ÷ persons_sentenced",
+    ]
+    assert summary.loc["sentence_years ÷ persons_sentenced", "cohorts"] == 1  # GB has no persons sentenced
+    charged = summary.loc["persons_charged ÷ arrests"]
+    assert charged["cohorts"] == 2 and charged["operations"] == 1
+    assert charged["lowest"] == pytest.approx(1571 / 2864) and charged["lowest_cohort"] == "op · GB · 2022-06-08"
+    assert charged["highest"] == pytest.approx(268 / 224)
+    assert charged["highest_cohort"] == "op · AU · 2021-06-08 to 2021-06-15"
+    table = funnel_table(out.loc[out["cohort"].eq("op · GB · 2022-06-08")]).set_index("stage")
+    assert table.loc["arrests", "value"] == "2,864" and table.loc["arrests", "unit"] == "people"
+    assert table.loc["convictions", "ratio"] == "24% of charged"
+    assert table.loc["convictions", "base"] == "convictions ÷ persons charged"
+    assert table.loc["convictions", "interval"] == "22% to 27%"
+    assert table.loc["persons charged", "interval"] == "none: exact counts"
+    assert table.loc["sentence years", "unit"] == "years"
+    years = funnel_table(out.loc[out["cohort"].eq("op · AU · 2024-06-01")]).set_index("stage")
+    assert years.loc["sentence years", "ratio"] == "4.9 years per person sentenced"  # 307 / 63
 
 
 @pytest.fixture

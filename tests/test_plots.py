@@ -70,25 +70,6 @@ def test_tallies_plot_with_fits() -> None:
     assert isinstance(plots.tallies_plot(df), Figure)
 
 
-def test_funnel_plot_bars_and_ratios() -> None:
-    df = pd.DataFrame(
-        {
-            "operation_id": ["op"] * 4 + ["op2"] * 2,
-            "jurisdiction": ["AU"] * 4 + ["NZ"] * 2,
-            "stage": ["arrests", "persons_charged", "convictions", "sentence_years", "arrests", "convictions"],
-            "stage_order": [0, 1, 2, 4, 0, 2],
-            "value_std": [300.0, 250.0, 100.0, 80.0, 35.0, 10.0],
-            "ratio": [np.nan, 250 / 300, 0.4, 0.8, np.nan, np.nan],
-        }
-    )
-    fig = plots.funnel_plot(df, caption=CAPTION)
-    ax = fig.axes[0]
-    labels = [t.get_text() for t in ax.texts]
-    assert "83%" in labels and "40%" in labels
-    assert [t.get_text() for t in ax.get_xticklabels()] == ["arrests", "persons_charged", "convictions"]
-    assert CAPTION in caption_texts(fig)
-
-
 def test_without_caption() -> None:
     df = pd.DataFrame({"label": ["a"], "value_std": [5.0], "source_kind": ["primary"]})
     fig = plots.dot_plot(df)

@@ -166,7 +166,16 @@ def tallies_plot(
         ax.set_ylim(top=3 * top)
     if title:
         ax.set_title(title)
-    return _caption(fig, caption)
+    if not caption:
+        return _caption(fig, caption)
+    # a long caption (one that lists what is left out) gets room of its own below the axes
+    lines = int(np.ceil(len(caption) / 150))
+    width, height = fig.get_size_inches()
+    extra = (lines * 8 * 1.3 + 6) / 72
+    fig.set_size_inches(width, height + extra)
+    fig.tight_layout(rect=(0, extra / (height + extra), 1, 1))
+    fig.text(0.01, 0.01, caption, ha="left", va="bottom", fontsize=8, color="0.3", wrap=True)
+    return fig
 
 
 def _series_label(frame: pd.DataFrame) -> pd.Series:

@@ -46,6 +46,9 @@ lists them. Only figures without a category count.
 two or more stages, but never two in one cohort, is returned with its latest figure per
 stage, ``ratio`` NaN and ``reason`` = ``"no two stages in one release"`` (or ``"no two
 stages within w days"``).
+
+For notebooks: :func:`ratio_summary` (lowest and highest of each kind of ratio, with the
+cohorts that give them) and :func:`funnel_table` (the same rows with labels for people).
 """
 
 from __future__ import annotations
@@ -54,7 +57,7 @@ import numpy as np
 import pandas as pd
 
 from ..checks import check_choice, check_names, check_positive
-from .snapshots import SCOPES, _earlier_high, in_scope, known_metrics, pick_latest, require_figures
+from .snapshots import SCOPES, earlier_high, in_scope, known_metrics, pick_latest, require_figures
 
 __all__ = [
     "INTERVAL_BOUNDS",
@@ -152,7 +155,7 @@ def _split(figures: pd.DataFrame, stages: tuple[str, ...], scope: str | None) ->
         else np.zeros(len(frame), bool)
     )
     credible = frame.loc[~doubtful].reset_index(drop=True)
-    high = _earlier_high(credible) if len(credible) else pd.DataFrame({"earlier_max": [], "earlier_max_id": []})
+    high = earlier_high(credible) if len(credible) else pd.DataFrame({"earlier_max": [], "earlier_max_id": []})
     falls = credible["value_std"].to_numpy(float) < high["earlier_max"].to_numpy(float)
     out_doubtful = frame.loc[doubtful].assign(reason="doubtful in the data (see its note)")
     out_falls = credible.loc[falls].assign(

@@ -18,6 +18,7 @@ __all__ = [
     "KEY",
     "SCOPES",
     "doubtful",
+    "earlier_high",
     "in_scope",
     "known_metrics",
     "latest",
@@ -81,7 +82,7 @@ def _keep_credible(figures: pd.DataFrame, include_doubtful: bool) -> np.ndarray:
     return ~figures["doubtful"].astype(bool).to_numpy()
 
 
-def _earlier_high(frame: pd.DataFrame) -> pd.DataFrame:
+def earlier_high(frame: pd.DataFrame) -> pd.DataFrame:
     """For each row: the highest value of its series reported at a strictly earlier date
     (``earlier_max``) and the figure that reported it (``earlier_max_id``).
 
@@ -229,7 +230,7 @@ def latest(
     first = _winners(frame, groups, prefer)
     chosen = figures.iloc[rows[first]].assign(n_same_date=same_date[first])
     value_cols = [c for c in ("value_std", "value", "unit") if c in figures]
-    high = _earlier_high(figures[[*CHOICE_COLUMNS, *value_cols]].iloc[rows]).iloc[first].reset_index(drop=True)
+    high = earlier_high(figures[[*CHOICE_COLUMNS, *value_cols]].iloc[rows]).iloc[first].reset_index(drop=True)
     chosen = _flag_falls(chosen.reset_index(drop=True), high)
     return chosen.sort_values(KEY, kind="stable", ignore_index=True)
 
@@ -266,7 +267,7 @@ def series(
     if metrics is not None:
         frame = frame.loc[frame["metric"].astype("string").isin(metrics).fillna(False)]
     points = pick_latest(frame, [*KEY, "as_of"], prefer).reset_index(drop=True)
-    points = _flag_falls(points, _earlier_high(points))
+    points = _flag_falls(points, earlier_high(points))
     dates = operations[["operation_id", "takedown_date"]].drop_duplicates("operation_id")
     points = points.merge(dates, on="operation_id", how="left")
     delta = (points["as_of"] - points["takedown_date"]).dt.total_seconds() / 86400.0
