@@ -57,7 +57,7 @@ def test_summary_prints_coverage(mini_data: Path) -> None:
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "2 operations, 2 sources, 3 figures" in out
-    assert "primary sources: 50% of sources, 67% of figures" in out
-    assert "primary figures read on the agency's own site (re-hosted copies left out): 67% of figures" in out
+    assert "primary sources: 50.0% of sources, 66.7% of figures" in out
+    assert "primary figures read on the agency's own site (re-hosted copies left out): 66.7% of figures" in out
     assert "known conflicts (pairs of figures that disagree): 0" in out
     assert "figures by operation and metric family" in out and "snapshots per operation" in out

@@ -71,9 +71,9 @@ def format_coverage(ds: Dataset, cov: Coverage) -> str:
         parts = [
             f"dataset {ds.version}: {len(ds.operations)} operations, {len(ds.sources)} sources, "
             f"{len(ds.figures)} figures",
-            f"primary sources: {cov.primary_share_sources:.0%} of sources, {cov.primary_share_figures:.0%} of figures",
+            f"primary sources: {cov.primary_share_sources:.1%} of sources, {cov.primary_share_figures:.1%} of figures",
             f"primary figures read on the agency's own site (re-hosted copies left out): "
-            f"{cov.agency_hosted_share_figures:.0%} of figures",
+            f"{cov.agency_hosted_share_figures:.1%} of figures",
             f"known conflicts (pairs of figures that disagree): {len(cov.conflicts)}",
             "",
             "figures by operation and metric family:",
