@@ -120,7 +120,17 @@ FIGURES = [
         "note": "synthetic",
     },
 ]
-TABLES = {"operations.csv": OPERATIONS, "sources.csv": SOURCES, "figures.csv": FIGURES}
+POPULATION = [
+    {
+        "country": "AU",
+        "year": "2021",
+        "population": "25700000",
+        "source_id": "agency-a-2021-06-08",
+        "locator": "first table",
+        "note": "",
+    },
+]
+TABLES = {"operations.csv": OPERATIONS, "sources.csv": SOURCES, "figures.csv": FIGURES, "population.csv": POPULATION}
 
 
 def write_csv(path: Path, rows: list[dict[str, str]], header: list[str] | None = None) -> None:

@@ -2,22 +2,26 @@
 
 ``load()`` validates first (see :mod:`sting_outcomes.data.validate`) and raises one
 :class:`~sting_outcomes.data.problems.DataValidationError` listing every problem; only
-clean data become DataFrames. This is the only place that reads ``data/``.
+clean data become DataFrames. This is the only place that reads ``data/``, and it reads
+each file once (:func:`sting_outcomes.data.digest.read_snapshot`): the bytes validated are
+the bytes loaded and the bytes hashed into :attr:`Dataset.version`. pandas is imported
+only once the data are valid, so reporting bad data stays quick.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
-
-from ..paths import DATAPACKAGE_NAME, default_data_dir
+from ..paths import default_data_dir
 from .digest import data_digest
 from .problems import DataValidationError
-from .validate import Table, parse_partial_date, validate_dir
+from .validate import Table, Validator, parse_partial_date
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: Columns of ``sources`` and ``metrics`` joined onto every figure by :func:`load`.
 SOURCE_COLUMNS = ("source_kind", "publisher")
@@ -36,7 +40,8 @@ class Dataset:
         Dates are ``datetime64`` (a month-only date maps to the first of that month; ``figures.as_of_precision`` and
         ``sources.published_precision`` say ``"day"`` or ``"month"``; ``covert_start`` may
         also be year-only); ``value`` and
-        ``value_high`` are floats in the source's own unit; enumerations are
+        ``value_high`` are floats in the source's own unit (finite, at most
+        ``MAX_NUMBER``, ``-0`` read as ``0``); enumerations are
         categoricals; empty text cells are ``<NA>``.
     metrics, units, categories:
         The vocabularies the figures refer to.
@@ -89,14 +94,14 @@ def load(data_dir: str | Path | None = None) -> Dataset:
         as ``file:line: column: what is wrong``.
     """
     data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
-    tables, problems = validate_dir(data_dir)
+    validator = Validator(data_dir)
+    tables, problems = validator.run()
     if problems:
         raise DataValidationError(problems)
-    schemas = {
-        r["name"]: r["schema"]
-        for r in json.loads((data_dir / DATAPACKAGE_NAME).read_text(encoding="utf-8"))["resources"]
-    }
-    frames = {name: _typed_frame(table, schemas[name]) for name, table in tables.items()}
+    import pandas as pd
+
+    snapshot = validator.snapshot
+    frames = {name: _typed_frame(table, validator.schemas[name]) for name, table in tables.items()}
     figures = frames["figures"]
     figures["metric"] = pd.Categorical(figures["metric"], categories=frames["metrics"]["metric"].tolist())
     figures["unit"] = pd.Categorical(figures["unit"], categories=frames["units"]["unit"].tolist())
@@ -108,8 +113,8 @@ def load(data_dir: str | Path | None = None) -> Dataset:
         metrics=frames["metrics"],
         units=frames["units"],
         categories=frames["categories"],
-        data_dir=data_dir.resolve(),
-        version=data_version(data_dir),
+        data_dir=snapshot.data_dir,
+        version=snapshot.digest[:12],
     )
 
 
@@ -131,7 +136,12 @@ _PRECISION_COLUMNS = {"as_of", "published"}
 
 
 def _typed_frame(table: Table, schema: dict) -> pd.DataFrame:
-    """Turn validated string cells into typed columns following the table schema."""
+    """Turn validated string cells into typed columns following the table schema.
+
+    Numbers were validated as plain decimals within ``MAX_NUMBER``; ``-0`` becomes ``0``
+    (adding ``0.0`` turns IEEE negative zero into positive zero)."""
+    import pandas as pd
+
     columns = [f["name"] for f in schema["fields"]]
     frame = pd.DataFrame([row for _, row in table.rows], columns=columns, dtype=object)
     for spec in schema["fields"]:
@@ -140,7 +150,7 @@ def _typed_frame(table: Table, schema: dict) -> pd.DataFrame:
         if spec["type"] == "boolean":
             frame[name] = raw.eq("true").astype("bool")
         elif spec["type"] == "number":
-            frame[name] = pd.to_numeric(raw.replace("", None), errors="raise").astype("float64")
+            frame[name] = pd.to_numeric(raw.replace("", None), errors="raise").astype("float64") + 0.0
         elif name in _DATE_COLUMNS:
             parsed = [parse_partial_date(v) if v else None for v in raw]
             frame[name] = pd.to_datetime([p[0] if p else None for p in parsed])
