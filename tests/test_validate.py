@@ -289,3 +289,27 @@ def test_doubtful_and_canonical_url_are_checked(mini_data: Path) -> None:
     problems = _problems(mini_data)
     assert any("figures.csv:2: doubtful: 'maybe' is not true or false" in p for p in problems), problems
     assert any("sources.csv:2: canonical_url: repeats url" in p for p in problems), problems
+
+
+@pytest.mark.parametrize(
+    ("value_col", "bad", "expected"),
+    [
+        ("country", "QQ", "population.csv:2: country: 'QQ' is not an ISO 3166-1 alpha-2 country code"),
+        ("year", "2021.5", "population.csv:2: year: '2021.5' is not a whole number"),
+        ("year", "2999", "population.csv:2: year: 2999 is in the future"),
+        ("population", "25700000.5", "population.csv:2: population: '25700000.5' is not a whole number"),
+    ],
+)
+def test_population_rows_are_checked(mini_data: Path, value_col, bad, expected) -> None:
+    set_cell(mini_data / "population.csv", 0, value_col, bad)
+    assert any(expected in p for p in _problems(mini_data)), _problems(mini_data)
+
+
+def test_one_population_per_country_and_year(mini_data: Path) -> None:
+    rows = read_csv(mini_data / "population.csv")
+    write_csv(mini_data / "population.csv", [*rows, dict(rows[0])], header=list(rows[0]))
+    assert any("population.csv:3: second population for AU 2021 (also on line 2)" in p for p in _problems(mini_data))
+    assert so.load(DATA_DIR_REAL).population is not None
+
+
+DATA_DIR_REAL = Path(__file__).resolve().parents[1] / "data"

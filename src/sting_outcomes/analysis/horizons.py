@@ -54,7 +54,8 @@ def at_horizons(
     horizons:
         Months after the action day (positive integers).
     keys:
-        Columns that identify a series (default operation, jurisdiction, metric, category).
+        Columns that identify a series (default operation, jurisdiction, metric, category
+        and standard unit).
 
     Returns columns: the keys, ``unit_std``, ``n_points``, ``first_as_of``,
     ``first_months``, ``first_value``, ``first_lower``, ``first_upper``, ``first_id``,
@@ -63,7 +64,9 @@ def at_horizons(
     ``h``), ``ratio_<h>m``, ``ratio_low_<h>m`` and ``ratio_high_<h>m``. A horizon before the
     first release gives NaN values (nothing was reported yet).
     """
-    keys = list(KEY if keys is None else keys)
+    if keys is None:  # one series per standard unit (an amount of coin is not dollars)
+        keys = [*KEY, "unit_std"] if "unit_std" in series_df else list(KEY)
+    keys = list(keys)
     hs = [int(horizons)] if isinstance(horizons, (int, np.integer)) else [int(h) for h in horizons]
     if any(h <= 0 for h in hs):
         raise ValueError(f"horizons must be positive numbers of months, got {hs}")

@@ -90,7 +90,8 @@ def earlier_high(frame: pd.DataFrame) -> pd.DataFrame:
     within one unit. Aligned on ``frame``'s positions.
     """
     value = "value_std" if "value_std" in frame else "value"
-    by = KEY if value == "value_std" else [*KEY, "unit"]
+    # one series per standard unit: an amount of bitcoin never compares with dollars
+    by = [*KEY, "unit_std"] if value == "value_std" and "unit_std" in frame else [*KEY, "unit"]
     d = pd.DataFrame(
         {
             "g": _group_codes(frame, by),
@@ -229,7 +230,7 @@ def latest(
     )
     first = _winners(frame, groups, prefer)
     chosen = figures.iloc[rows[first]].assign(n_same_date=same_date[first])
-    value_cols = [c for c in ("value_std", "value", "unit") if c in figures]
+    value_cols = [c for c in ("value_std", "unit_std", "value", "unit") if c in figures]
     high = earlier_high(figures[[*CHOICE_COLUMNS, *value_cols]].iloc[rows]).iloc[first].reset_index(drop=True)
     chosen = _flag_falls(chosen.reset_index(drop=True), high)
     return chosen.sort_values(KEY, kind="stable", ignore_index=True)
@@ -266,12 +267,12 @@ def series(
     frame = frame.loc[_keep_credible(frame, include_doubtful)]
     if metrics is not None:
         frame = frame.loc[frame["metric"].astype("string").isin(metrics).fillna(False)]
-    points = pick_latest(frame, [*KEY, "as_of"], prefer).reset_index(drop=True)
+    points = pick_latest(frame, [*KEY, "unit_std", "as_of"], prefer).reset_index(drop=True)
     points = _flag_falls(points, earlier_high(points))
     dates = operations[["operation_id", "takedown_date"]].drop_duplicates("operation_id")
     points = points.merge(dates, on="operation_id", how="left")
     delta = (points["as_of"] - points["takedown_date"]).dt.total_seconds() / 86400.0
     points["months_since_takedown"] = delta / DAYS_PER_MONTH
     points = points.sort_values([*KEY, "as_of"], kind="stable", ignore_index=True)
-    points["n_points"] = points.groupby(KEY, dropna=False, observed=True)["as_of"].transform("size")
+    points["n_points"] = points.groupby([*KEY, "unit_std"], dropna=False, observed=True)["as_of"].transform("size")
     return points

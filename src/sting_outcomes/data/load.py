@@ -45,6 +45,9 @@ class Dataset:
         categoricals; empty text cells are ``<NA>``.
     metrics, units, categories:
         The vocabularies the figures refer to.
+    population:
+        Sourced population figures by country and year (``population.csv``), or
+        ``None`` for a data folder without that table.
     data_dir:
         Folder the data were read from.
     version:
@@ -60,6 +63,7 @@ class Dataset:
     categories: pd.DataFrame
     data_dir: Path
     version: str
+    population: pd.DataFrame | None = None
 
     @cached_property
     def normalized(self) -> pd.DataFrame:
@@ -115,6 +119,7 @@ def load(data_dir: str | Path | None = None) -> Dataset:
         categories=frames["categories"],
         data_dir=snapshot.data_dir,
         version=snapshot.digest[:12],
+        population=frames.get("population"),
     )
 
 

@@ -359,6 +359,7 @@ class Validator:
             self.check_figures()
             self.check_running_totals()
             self.check_scale_definitions()
+            self.check_population()
         return self.tables, self.problems
 
     def columns_complete(self) -> bool:
@@ -646,6 +647,28 @@ class Validator:
                 )
             elif row.get("scope") == "total":
                 first_seen[key] = line
+
+    def check_population(self) -> None:
+        """``population.csv``, when present: an ISO country code, a whole-number year not
+        in the future, a whole-number population, and one row per (country, year)."""
+        table = self.tables.get("population")
+        if table is None or not {"country", "year", "population"} <= set(table.header):
+            return
+        seen: dict[tuple[str, str], int] = {}
+        for line, row in table.rows:
+            code = row["country"]
+            if len(code) == 2 and code.isascii() and code.isupper() and pycountry.countries.get(alpha_2=code) is None:
+                self.add(table, line, "country", f"{code!r} is not an ISO 3166-1 alpha-2 country code")
+            for col in ("year", "population"):
+                if row[col] and _NUMBER_RE.fullmatch(row[col]) and not row[col].isdigit():
+                    self.add(table, line, col, f"{row[col]!r} is not a whole number")
+            if row["year"].isdigit() and int(row["year"]) > self.today.year:
+                self.add(table, line, "year", f"{row['year']} is in the future")
+            key = (code, row["year"])
+            if key in seen:
+                self.add(table, line, None, f"second population for {code} {row['year']} (also on line {seen[key]})")
+            else:
+                seen[key] = line
 
     def check_running_totals(self) -> None:
         """Rule 11: a running total never falls. Within one series (operation, jurisdiction,
