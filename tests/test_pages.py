@@ -423,3 +423,18 @@ def test_charts_do_not_depend_on_the_notebook_theme(ds: so.Dataset) -> None:
         assert matplotlib.rcParams["axes.titleweight"] == "bold"  # the theme is left as it was
     finally:
         matplotlib.rcParams.update({k: v for k, v in before.items() if k != "backend"})
+
+
+def test_index_shows_the_findings_that_hold() -> None:
+    """The index's 'what the data show' lists exactly the findings whose check holds."""
+    import html as _html
+
+    import sting_outcomes as so
+    from sting_outcomes.site.pages import PageLink, index_body
+
+    ds = so.load()
+    body = index_body(ds, [PageLink("07_revisions.html", "07")], {})
+    assert "What the data show" in body
+    for f in so.findings(ds):
+        assert (_html.escape(f.text) in body) == f.holds
+    assert 'href="07_revisions.html#' in body

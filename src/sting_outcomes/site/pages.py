@@ -72,12 +72,14 @@ def index_body(ds: Dataset, pages: list[PageLink], inputs: dict[str, str]) -> st
         f"<tr><td>{html.escape(k)}</td><td><code>{html.escape(v[:16])}</code></td></tr>" for k, v in inputs.items()
     )
     first, last = ds.figures["as_of"].min(), ds.figures["as_of"].max()
+    findings = _findings_html(ds, {p.file for p in pages})
     return f"""<h1>sting-outcomes</h1>
 <p>What do covert law-enforcement operations achieve? This report gathers the numbers that
 agencies and the press have published about operations against encrypted-phone networks,
 darknet markets and similar targets (arrests, charges, convictions, seizures and the scale of
 each platform) and studies them. Each number is tied to a public document; the
 <a href="explorer.html">data explorer</a> lists every one with its source.</p>
+{findings}
 <h2>Pages</h2>
 <ul>
 {page_items}
@@ -103,6 +105,30 @@ reported between {first:%B %Y} and {last:%B %Y}.</p>
 <table class="so-table"><tbody>
 {input_rows}
 </tbody></table>"""
+
+
+def _findings_html(ds: Dataset, built: set[str]) -> str:
+    """The "what the data show" section: each sentence of :func:`sting_outcomes.findings`
+    (generated from computed values, with its interval), linked to the notebook section
+    that computes it. A finding whose own check fails is not shown; one whose notebook
+    is not in this build is shown without a link."""
+    from ..analysis.findings import findings
+
+    items = []
+    for f in findings(ds):
+        if not f.holds:
+            continue
+        page = f.notebook.split("#", 1)[0]
+        link = f' <a href="{html.escape(f.notebook)}">(how)</a>' if page in built else ""
+        items.append(f"<li>{html.escape(f.text)}{link}</li>")
+    if not items:
+        return ""
+    return (
+        '<h2>What the data show</h2>\n<p class="muted">Each sentence is computed from the current data when the '
+        "report is built, and checked: a sentence the data no longer support is left out.</p>\n<ul>\n"
+        + "\n".join(items)
+        + "\n</ul>"
+    )
 
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> None:
