@@ -76,7 +76,17 @@ def _baseline(notebooks: list[Path], out: Path) -> dict[str, float]:
     times = {}
     for nb in notebooks:
         times[nb.name], _ = _timed(
-            [str(BIN / "jupyter"), "nbconvert", "--to", "html", "--execute", str(nb), "--output-dir", str(out)]
+            [
+                str(BIN / "jupyter"),
+                "nbconvert",
+                "--to",
+                "html",
+                "--execute",
+                "--ExecutePreprocessor.kernel_name=python3",
+                str(nb),
+                "--output-dir",
+                str(out),
+            ]
         )
     return times
 

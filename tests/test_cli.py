@@ -44,6 +44,23 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
     assert missing.returncode == 2 and "is not a directory" in missing.stderr
 
 
+def test_usage_errors_are_one_line_without_a_traceback(tmp_path: Path) -> None:
+    cases = [
+        (),
+        ("frobnicate",),
+        ("build", "--workers", "-1"),
+        ("build", "--out", "/"),
+        ("build", "--notebooks", str(tmp_path / "nope")),
+        ("build", "--cache", "/"),
+    ]
+    for args in cases:
+        result = run(*args)
+        assert result.returncode == 2, (args, result.stderr)
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("sting-outcomes"), (args, result.stderr)
+        assert "Traceback" not in result.stderr
+
+
 def test_broken_datapackage_is_a_data_problem_not_a_traceback(mini_data: Path) -> None:
     (mini_data / "datapackage.json").write_text("{ not json", encoding="utf-8")
     result = run("validate", "--data", str(mini_data))

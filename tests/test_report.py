@@ -1,28 +1,31 @@
-"""The report build: caching, atomic output, offline pages, determinism, escaping, a real browser."""
+"""The report build: real pages, caching, determinism, escaping, a real browser.
+
+The real notebooks are built once per session (``real_build`` in conftest.py); every other
+build here runs one-cell notebooks on the synthetic data, so it costs a kernel start, not
+the analysis. The safety cases of issue 13 (snapshots, ``--out``, kernels, publishing,
+signals, failures) are in test_build_safety.py.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
+import os
 import shutil
-import subprocess
+import warnings
 from html.parser import HTMLParser
 from pathlib import Path
 
 import nbformat
 import pytest
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from conftest import read_csv, write_csv
-from sting_outcomes.paths import DATA_DIR, NOTEBOOKS_DIR, REPORTS_DIR
+from conftest import quiet, read_csv, still_running, write_csv, write_notebook
+from sting_outcomes.site import cache as build_cache
 from sting_outcomes.site.build import BuildError, build
 
 EVIL_TITLE = '<script>alert("title")</script>'
 EVIL_NOTE = '"><img src=x onerror=alert(1)>'
-
-
-def quiet(_: str) -> None:
-    pass
 
 
 def digests(folder: Path) -> dict[str, str]:
@@ -33,23 +36,28 @@ def digests(folder: Path) -> dict[str, str]:
     }
 
 
-# -- the real notebooks -------------------------------------------------------------------
+def run(tiny: dict[str, Path], **kw):
+    return build(
+        tiny["out"],
+        data_dir=tiny["data"],
+        notebooks_dir=tiny["notebooks"],
+        cache_dir=tiny["cache"],
+        progress=quiet,
+        **kw,
+    )
 
 
-@pytest.fixture(scope="session")
-def real_build(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("real")
-    build(root / "site", cache_dir=root / "cache", progress=quiet)
-    return root / "site"
+# -- the real notebooks (built once) ------------------------------------------------------
 
 
-def test_every_notebook_has_a_page(real_build: Path) -> None:
-    notebooks = sorted(NOTEBOOKS_DIR.glob("[0-9]*.ipynb"))
-    assert len(notebooks) >= 6
-    for nb in notebooks:
-        assert (real_build / f"{nb.stem}.html").is_file(), nb.name
-    for name in ("index.html", "explorer.html", "figures_normalized.csv", "build.json"):
-        assert (real_build / name).is_file(), name
+def test_every_notebook_has_a_page(real_build) -> None:
+    site, _, summary = real_build
+    assert len(summary.status) >= 6
+    assert set(summary.status.values()) == {"executed"}
+    for name in summary.status:
+        assert (site / f"{Path(name).stem}.html").is_file(), name
+    for name in ("index.html", "explorer.html", "figures_normalized.csv", "build.json", ".sting-outcomes-report"):
+        assert (site / name).is_file(), name
 
 
 class ResourceCollector(HTMLParser):
@@ -78,8 +86,9 @@ class ResourceCollector(HTMLParser):
                 self.urls.append(value)
 
 
-def test_pages_load_nothing_from_the_network(real_build: Path) -> None:
-    for page in sorted(real_build.glob("*.html")):
+def test_pages_load_nothing_from_the_network(real_build) -> None:
+    site = real_build[0]
+    for page in sorted(site.rglob("*.html")):
         collector = ResourceCollector()
         collector.feed(page.read_text(encoding="utf-8"))
         remote = [u for u in collector.urls if u.strip().lower().startswith(("http:", "https:", "//"))]
@@ -87,71 +96,55 @@ def test_pages_load_nothing_from_the_network(real_build: Path) -> None:
         assert "@import" not in page.read_text(encoding="utf-8"), page.name
 
 
-def test_every_chart_and_table_page_names_its_sources(real_build: Path) -> None:
-    for page in sorted(real_build.glob("0*.html")):
-        text = page.read_text(encoding="utf-8")
-        assert text.count("Source: ") >= 1, f"{page.name} has no provenance caption"
+def test_every_notebook_page_names_its_sources(real_build) -> None:
+    site, _, summary = real_build
+    for name in summary.status:
+        text = (site / f"{Path(name).stem}.html").read_text(encoding="utf-8")
+        assert text.count("Source: ") >= 1, f"{name} has no provenance caption"
 
 
-def test_two_builds_are_byte_identical(real_build: Path, tmp_path: Path) -> None:
-    build(tmp_path / "site", cache_dir=tmp_path / "cache", progress=quiet)
-    assert digests(tmp_path / "site") == digests(real_build)
+def test_a_real_notebook_renders_the_same_in_a_fresh_kernel(real_build) -> None:
+    """Determinism and fork independence on a real notebook with charts and tables: one
+    notebook re-executed in an ordinary kernel (no zygote, no pre-imports) gives exactly
+    the page body the session's (forked) build cached for it."""
+    from sting_outcomes.site.notebook_run import execute_notebook
 
-
-def test_forked_kernels_render_what_fresh_kernels_render(real_build: Path, tmp_path: Path, monkeypatch) -> None:
-    """Kernels forked from the pre-imported zygote give the same pages as kernels started anew,
-    so sharing the imports changes nothing a reader sees."""
-    monkeypatch.setenv("STING_OUTCOMES_NO_FORK", "1")
-    build(tmp_path / "site", cache_dir=tmp_path / "cache", progress=quiet)
-    assert digests(tmp_path / "site") == digests(real_build)
-
-
-def test_notebooks_do_not_share_state(tmp_path: Path) -> None:
-    """A global set by one notebook is not visible in another built in the same run."""
-    notebooks = tmp_path / "notebooks"
-    notebooks.mkdir()
-    tiny_notebook(notebooks / "01_set.ipynb", body="import os\nos.environ['LEAK'] = 'yes'\nLEAKED = 1")
-    tiny_notebook(
-        notebooks / "02_get.ipynb",
-        body="import os\nprint('leak' if 'LEAKED' in globals() or os.environ.get('LEAK') else 'clean')",
+    _, cache, summary = real_build
+    name = "02_anom.ipynb" if "02_anom.ipynb" in summary.status else sorted(summary.status)[0]
+    notebooks = cache.parent / "notebooks"
+    (entry,) = cache.glob(f"{Path(name).stem}.*.html")
+    header = entry.read_text(encoding="utf-8").split("\n", 1)[0]
+    key = header.split("key=")[1].split()[0]
+    cached, damaged = build_cache.read_entry(entry, key)
+    assert cached and not damaged
+    (snapshot,) = (cache / "data").iterdir()
+    env = {"PYTHONHASHSEED": "0", "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
+    nb = nbformat.read(notebooks / name, as_version=4)
+    result = asyncio.run(
+        execute_notebook(name, nb, notebooks, {**env, "STING_OUTCOMES_DATA": str(snapshot)}, run_dir=cache.parent)
     )
-    build(tmp_path / "site", notebooks_dir=notebooks, cache_dir=tmp_path / "cache", workers=1, progress=quiet)
-    assert ">clean" in (tmp_path / "site" / "02_get.html").read_text(encoding="utf-8")
+    assert result.error is None, result.error
+    assert result.body == cached
 
 
-# -- caching and atomic output on small notebooks ------------------------------------------
+def test_no_kernel_outlives_the_real_build(real_build) -> None:
+    summary = real_build[2]
+    assert len(summary.processes) >= len(summary.status)  # one kernel each, and the zygote
+    assert still_running(summary.processes) == []
 
 
-def tiny_notebook(path: Path, body: str = "print(len(so.load().figures))") -> None:
-    nb = new_notebook(
-        cells=[new_markdown_cell(f"# {path.stem}"), new_code_cell("import sting_outcomes as so"), new_code_cell(body)]
-    )
-    nbformat.write(nb, path)
-
-
-@pytest.fixture
-def tiny(tmp_path: Path) -> dict[str, Path]:
-    notebooks = tmp_path / "notebooks"
-    notebooks.mkdir()
-    tiny_notebook(notebooks / "01_one.ipynb")
-    tiny_notebook(notebooks / "02_two.ipynb")
-    data = tmp_path / "data"
-    shutil.copytree(DATA_DIR, data)
-    return {"notebooks": notebooks, "data": data, "out": tmp_path / "site", "cache": tmp_path / "cache"}
-
-
-def run(tiny: dict[str, Path]):
-    return build(
-        tiny["out"], data_dir=tiny["data"], notebooks_dir=tiny["notebooks"], cache_dir=tiny["cache"], progress=quiet
-    )
+# -- caching and isolation on one-cell notebooks ------------------------------------------
 
 
 def test_cache_redoes_only_what_changed(tiny) -> None:
     first = run(tiny)
     assert first.status == {"01_one.ipynb": "executed", "02_two.ipynb": "executed"}
+    manifest = json.loads((tiny["out"] / "build.json").read_text())
+    files = {p.relative_to(tiny["out"]).as_posix() for p in tiny["out"].rglob("*") if p.is_file()}
+    assert set(manifest["files"]) == files - {"build.json"}  # the manifest lists every file
     again = run(tiny)
     assert again.up_to_date and again.seconds < 0.5
-    tiny_notebook(tiny["notebooks"] / "02_two.ipynb", body="print('edited')")
+    write_notebook(tiny["notebooks"] / "02_two.ipynb", "print('edited')")
     edited = run(tiny)
     assert edited.status == {"01_one.ipynb": "cached", "02_two.ipynb": "executed"}
     assert "edited" in (tiny["out"] / "02_two.html").read_text(encoding="utf-8")
@@ -161,22 +154,31 @@ def test_cache_redoes_only_what_changed(tiny) -> None:
     assert set(run(tiny).status.values()) == {"executed"}
 
 
-def test_no_kernel_outlives_the_build(tiny) -> None:
-    run(tiny)
-    left = subprocess.run(["pgrep", "-f", "kernel_fork import serve"], capture_output=True, text=True).stdout.split()
-    assert left == [], f"kernel processes left running: {left}"
+def test_notebooks_do_not_share_state(tmp_path: Path, mini_data: Path) -> None:
+    """A global set by one notebook is not visible in another built in the same run."""
+    notebooks = tmp_path / "notebooks"
+    write_notebook(notebooks / "01_set.ipynb", "import os\nos.environ['LEAK'] = 'yes'\nLEAKED = 1")
+    write_notebook(
+        notebooks / "02_get.ipynb",
+        "import os\nprint('leak' if 'LEAKED' in globals() or os.environ.get('LEAK') else 'clean')",
+    )
+    build(
+        tmp_path / "site",
+        data_dir=mini_data,
+        notebooks_dir=notebooks,
+        cache_dir=tmp_path / "cache",
+        workers=1,
+        progress=quiet,
+    )
+    assert ">clean" in (tmp_path / "site" / "02_get.html").read_text(encoding="utf-8")
 
 
-def test_a_failing_notebook_names_the_cell_and_keeps_the_old_report(tiny) -> None:
+def test_two_builds_are_byte_identical_and_fork_changes_nothing(tiny, tmp_path: Path, monkeypatch) -> None:
     run(tiny)
-    before = digests(tiny["out"])
-    tiny_notebook(tiny["notebooks"] / "02_two.ipynb", body="raise ValueError('broken on purpose')")
-    with pytest.raises(BuildError) as info:
-        run(tiny)
-    assert "02_two.ipynb: code cell 2" in str(info.value)
-    assert "ValueError: broken on purpose" in str(info.value)
-    assert "\x1b[" not in str(info.value)
-    assert digests(tiny["out"]) == before
+    other = {**tiny, "out": tmp_path / "site2", "cache": tmp_path / "cache2"}
+    monkeypatch.setenv("STING_OUTCOMES_NO_FORK", "1")
+    run(other)
+    assert digests(tiny["out"]) == digests(other["out"])
 
 
 def test_invalid_data_keeps_the_old_report(tiny) -> None:
@@ -192,61 +194,62 @@ def test_invalid_data_keeps_the_old_report(tiny) -> None:
     assert digests(tiny["out"]) == before
 
 
-def test_manifest_lists_every_file(tiny) -> None:
+def test_a_failing_notebook_names_the_cell_and_keeps_the_old_report(tiny) -> None:
     run(tiny)
-    manifest = json.loads((tiny["out"] / "build.json").read_text())
-    files = {p.name for p in tiny["out"].iterdir()} - {"build.json"}
-    assert set(manifest["files"]) == files
+    before = digests(tiny["out"])
+    write_notebook(tiny["notebooks"] / "02_two.ipynb", "x = 1", "raise ValueError('broken on purpose')")
+    with pytest.raises(BuildError) as info:
+        run(tiny)
+    assert """02_two.ipynb: code cell 2 ("raise ValueError('broken on purpose')") failed""" in str(info.value)
+    assert "ValueError: broken on purpose" in str(info.value)
+    assert "\x1b[" not in str(info.value)
+    assert digests(tiny["out"]) == before
 
 
 # -- escaping: hostile text in the data stays text -----------------------------------------
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def evil_build(tmp_path_factory) -> Path:
+    """The synthetic data with markup in a source title and a figure note, and a notebook
+    that shows both; built once for this module."""
+    from conftest import SOURCES, TABLES, VOCABULARY_FILES
+    from sting_outcomes.paths import DATA_DIR
+
     root = tmp_path_factory.mktemp("evil")
     data = root / "data"
-    shutil.copytree(DATA_DIR, data)
-    sources = read_csv(data / "sources.csv")
-    figures = read_csv(data / "figures.csv")
-    anom_source = next(f["source_id"] for f in figures if f["operation_id"] == "anom")
-    for s in sources:
-        if s["source_id"] == anom_source:
-            s["title"] = EVIL_TITLE
-    for f in figures:
-        if f["operation_id"] == "anom":
-            f["note"] = EVIL_NOTE
-    write_csv(data / "sources.csv", sources, header=list(sources[0]))
-    write_csv(data / "figures.csv", figures, header=list(figures[0]))
-    build(root / "site", data_dir=data, cache_dir=root / "cache", progress=quiet)
+    data.mkdir()
+    for name in VOCABULARY_FILES:
+        shutil.copy(DATA_DIR / name, data / name)
+    for name, rows in TABLES.items():
+        rows = [dict(r) for r in rows]
+        if name == "sources.csv":
+            rows[0]["title"] = EVIL_TITLE
+        if name == "figures.csv":
+            for r in rows:
+                r["note"] = EVIL_NOTE
+        write_csv(data / name, rows)
+    assert SOURCES[0]["title"] != EVIL_TITLE  # the shared rows are untouched
+    write_notebook(
+        root / "notebooks" / "01_evil.ipynb",
+        "import sting_outcomes as so\nds = so.load()\nds.sources[['source_id', 'title']]",
+        "ds.figures[['figure_id', 'note']]",
+    )
+    build(root / "site", data_dir=data, notebooks_dir=root / "notebooks", cache_dir=root / "cache", progress=quiet)
     return root / "site"
 
 
 def test_hostile_text_is_escaped_in_markup(evil_build: Path) -> None:
-    for page in sorted(evil_build.glob("*.html")):
+    pages = sorted(evil_build.rglob("*.html"))
+    assert any(p.name == "01_evil.html" for p in pages)
+    for page in pages:
         text = page.read_text(encoding="utf-8")
         assert EVIL_TITLE not in text, page.name
         assert "<img src=x" not in text, page.name
-    explorer = (evil_build / "explorer.html").read_text(encoding="utf-8")
-    assert "\\u003cscript\\u003e" in explorer  # present, but only as escaped JSON
+    assert "&lt;script&gt;" in (evil_build / "01_evil.html").read_text(encoding="utf-8")
 
 
 # -- a real browser, offline ---------------------------------------------------------------
-
-
-def ensure_chromium() -> str:
-    """Path of Debian's chromium, installing it with apt-get when missing."""
-    path = shutil.which("chromium")
-    if path is None:
-        subprocess.run(["apt-get", "update", "-qq"], check=True)
-        subprocess.run(
-            ["apt-get", "install", "-y", "-qq", "chromium"],
-            check=True,
-            env={"DEBIAN_FRONTEND": "noninteractive", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"},
-        )
-        path = shutil.which("chromium")
-    assert path, "chromium could not be installed"
-    return path
 
 
 CHROMIUM_ARGS = [
@@ -260,13 +263,27 @@ CHROMIUM_ARGS = [
 ]
 
 
+def chromium() -> str:
+    """Debian's chromium. ``make test`` installs it beforehand and sets
+    STING_OUTCOMES_REQUIRE_BROWSER=1, so there a missing browser fails; elsewhere the
+    browser tests are skipped, loudly. Never installs anything itself."""
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if path is None:
+        reason = "BROWSER TESTS SKIPPED: chromium is not installed (make test installs it: apt-get install chromium)"
+        if os.environ.get("STING_OUTCOMES_REQUIRE_BROWSER") == "1":
+            pytest.fail(reason.replace("SKIPPED", "FAILED"))
+        warnings.warn(reason, stacklevel=2)
+        pytest.skip(reason)
+    return path
+
+
 def browse(site: Path, screenshots: Path | None = None) -> dict[str, dict]:
     """Open every page offline; per page: failed requests, console errors, images, dialogs."""
     from playwright.sync_api import sync_playwright
 
     results = {}
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=ensure_chromium(), args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
         context = browser.new_context(offline=True, viewport={"width": 1280, "height": 900})
         for page_path in sorted(site.glob("*.html")):
             page = context.new_page()
@@ -279,7 +296,6 @@ def browse(site: Path, screenshots: Path | None = None) -> dict[str, dict]:
             seen["images"] = page.evaluate(
                 "Array.from(document.images).map(i => [i.complete, i.naturalWidth, i.naturalHeight])"
             )
-            seen["rows"] = page.evaluate("document.querySelectorAll('#figures tbody tr').length")
             if screenshots is not None and page_path.name in ("index.html", "02_anom.html", "explorer.html"):
                 screenshots.mkdir(parents=True, exist_ok=True)
                 page.screenshot(path=str(screenshots / f"{page_path.stem}.png"), full_page=False)
@@ -289,8 +305,9 @@ def browse(site: Path, screenshots: Path | None = None) -> dict[str, dict]:
     return results
 
 
-def test_every_page_renders_offline_in_chromium(real_build: Path) -> None:
-    results = browse(real_build, screenshots=REPORTS_DIR / "screenshots")
+def test_every_page_renders_offline_in_chromium(real_build, tmp_path: Path) -> None:
+    site = real_build[0]
+    results = browse(site, screenshots=tmp_path / "screenshots")
     assert len(results) >= 8
     for name, seen in results.items():
         assert seen["failed"] == [], f"{name}: failed requests {seen['failed'][:3]}"
@@ -299,8 +316,7 @@ def test_every_page_renders_offline_in_chromium(real_build: Path) -> None:
         bad = [i for i in seen["images"] if not (i[0] and i[1] > 0 and i[2] > 0)]
         assert bad == [], f"{name}: images not decoded {bad[:3]}"
     assert sum(len(s["images"]) for s in results.values()) >= 6
-    assert results["explorer.html"]["rows"] > 500
-    assert (REPORTS_DIR / "screenshots" / "index.png").stat().st_size > 0
+    assert (tmp_path / "screenshots" / "index.png").stat().st_size > 0
 
 
 def test_hostile_text_is_inert_in_chromium(evil_build: Path) -> None:

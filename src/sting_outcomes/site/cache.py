@@ -3,22 +3,27 @@
 Only :mod:`hashlib` and the standard library are imported here, so that an up-to-date
 build can be recognised in a few milliseconds, without importing pandas or Jupyter.
 
-A notebook's key covers its own bytes and the inputs its page depends on: the data (one
-hash, :func:`sting_outcomes.data.digest.data_digest`), the package code a notebook can
+A notebook's key covers its own bytes and the inputs its page depends on: the data (the
+hash of the build's snapshot, :mod:`sting_outcomes.site.snapshot`), the package code a notebook can
 import (everything outside ``site/`` and the command line), the code and template that
 turn an executed notebook into a page, the lock and the Python version. An edited
 notebook changes only its own key; changed data, analysis code or lock change every key;
 an edited site page, CSS or CLI re-renders the pages without re-running any notebook.
+
+A cache entry carries its full key and the SHA-256 of its body on its first line, and is
+read only through :func:`read_entry`, which returns nothing for a truncated, edited or
+misfiled entry, so such an entry is re-executed, never published.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
+import re
 import sys
 from pathlib import Path
 
-from ..data.digest import data_digest
 from ..paths import PROJECT_ROOT
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
@@ -62,10 +67,11 @@ def site_files() -> list[Path]:
     return [*_files(SITE_DIR), PACKAGE_DIR / "cli.py"]
 
 
-def shared_inputs(data_dir: Path) -> dict[str, str]:
-    """Digests of the inputs every notebook's cached page depends on."""
+def shared_inputs(data_hash: str) -> dict[str, str]:
+    """Digests of the inputs every notebook's cached page depends on; ``data_hash`` is the
+    digest of the snapshot the build reads (never the data folder read a second time)."""
     return {
-        "data": data_digest(data_dir),
+        "data": data_hash,
         "code": tree_digest(kernel_files(), PACKAGE_DIR),
         "export": tree_digest(export_files(), PACKAGE_DIR),
         "lock": file_digest(LOCK_FILE) if LOCK_FILE.exists() else "none",
@@ -73,26 +79,68 @@ def shared_inputs(data_dir: Path) -> dict[str, str]:
     }
 
 
-def notebook_key(notebook: Path, shared: dict[str, str]) -> str:
-    """Cache key of one notebook: its bytes plus the shared inputs."""
-    digest = hashlib.sha256(Path(notebook).read_bytes())
+def notebook_key(notebook: Path | bytes, shared: dict[str, str]) -> str:
+    """Cache key of one notebook: its bytes (as read once by the build) plus the shared inputs."""
+    digest = hashlib.sha256(notebook if isinstance(notebook, bytes) else Path(notebook).read_bytes())
     digest.update(json.dumps(shared, sort_keys=True).encode())
     return digest.hexdigest()
 
 
-def build_key(keys: dict[str, str], shared: dict[str, str]) -> str:
-    """Key of a whole build: every notebook key, the shared inputs and the site code."""
+def build_key(keys: dict[str, str], shared: dict[str, str], pages: dict[str, str] | None = None) -> str:
+    """Key of a whole build: every notebook key, the shared inputs, the site code and
+    ``pages`` (inputs only the page shell reads, such as the codebook's hash)."""
     site = tree_digest(site_files(), PACKAGE_DIR)
     return hashlib.sha256(
-        json.dumps({"notebooks": keys, "shared": shared, "site": site}, sort_keys=True).encode()
+        json.dumps({"notebooks": keys, "shared": shared, "site": site, "pages": pages or {}}, sort_keys=True).encode()
     ).hexdigest()
+
+
+def entry_path(cache_dir: Path, notebook: str, key: str) -> Path:
+    """Where the page body of ``notebook`` under ``key`` is cached."""
+    return Path(cache_dir) / f"{Path(notebook).stem}.{key[:20]}.html"
+
+
+_HEADER = "<!-- sting-outcomes cache entry key={key} sha256={sha} -->\n"
+
+
+def write_entry(path: Path, key: str, body: str) -> None:
+    """Store ``body`` under ``key`` atomically (temporary file, then rename)."""
+    data = body.encode("utf-8")
+    header = _HEADER.format(key=key, sha=hashlib.sha256(data).hexdigest()).encode()
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(header + data)
+    os.replace(tmp, path)
+
+
+def read_entry(path: Path, key: str) -> tuple[str | None, str | None]:
+    """(body, None) for an intact entry of ``key``; (None, why) for a damaged one;
+    (None, None) when there is none."""
+    try:
+        raw = Path(path).read_bytes()
+    except FileNotFoundError:
+        return None, None
+    except OSError as exc:
+        return None, f"unreadable ({exc.strerror or exc})"
+    header, sep, data = raw.partition(b"\n")
+    match = re.fullmatch(rb"<!-- sting-outcomes cache entry key=([0-9a-f]{64}) sha256=([0-9a-f]{64}) -->", header)
+    if not sep or not match:
+        return None, "no valid header"
+    if match[1].decode() != key:
+        return None, "filed under another key"
+    if hashlib.sha256(data).hexdigest() != match[2].decode():
+        return None, "its content does not match its hash (truncated or edited)"
+    try:
+        return data.decode("utf-8"), None
+    except UnicodeDecodeError:
+        return None, "not valid UTF-8"
 
 
 def read_manifest(out_dir: Path) -> dict | None:
     try:
-        return json.loads((out_dir / MANIFEST_NAME).read_text(encoding="utf-8"))
-    except (FileNotFoundError, json.JSONDecodeError):
+        manifest = json.loads((out_dir / MANIFEST_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
         return None
+    return manifest if isinstance(manifest, dict) else None
 
 
 def is_up_to_date(out_dir: Path, key: str) -> bool:
@@ -100,8 +148,11 @@ def is_up_to_date(out_dir: Path, key: str) -> bool:
     manifest = read_manifest(out_dir)
     if not manifest or manifest.get("build_key") != key:
         return False
-    for name, digest in manifest.get("files", {}).items():
+    files = manifest.get("files")
+    if not isinstance(files, dict) or not files:
+        return False
+    for name, digest in files.items():
         path = out_dir / name
-        if not path.is_file() or file_digest(path) != digest:
+        if name.startswith("/") or ".." in name.split("/") or not path.is_file() or file_digest(path) != digest:
             return False
     return True
