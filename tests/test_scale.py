@@ -99,6 +99,6 @@ def test_captions_name_every_operation_left_out() -> None:
 def test_the_words_follow_the_multiverse() -> None:
     m = so.multiverse(FIGS, OPERATIONS, denominators=("devices", "users"))
     text = so.describe_position(m, "a", "Alpha")
-    assert "rated under 6 of 12 specifications" in text
+    assert "rated under 6 of the 12 specifications that rate any operation" in text
     assert "ranked against nothing" in text  # Alpha is the only operation on 'devices'
     assert "Gamma is rated under none" in so.describe_position(m, "c", "Gamma")

@@ -255,7 +255,7 @@ def describe_position(universe: pd.DataFrame, operation_id: str, name: str | Non
         return f"{name} is rated under none of the specifications: it lacks either the outcome or every scale figure."
     n_spec = universe.groupby(["denominator", "horizon", "sources"]).ngroups
     text = [
-        f"{name} is rated under {len(mine)} of {n_spec} specifications "
+        f"{name} is rated under {len(mine)} of the {n_spec} specifications that rate any operation "
         f"(definitions: {', '.join(sorted(mine['definition'].unique()))}); its rate runs from "
         f"{mine['rate'].min():,.3g} to {mine['rate'].max():,.3g} per 1,000."
     ]
