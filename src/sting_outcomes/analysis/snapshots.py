@@ -92,22 +92,33 @@ def earlier_high(frame: pd.DataFrame) -> pd.DataFrame:
     value = "value_std" if "value_std" in frame else "value"
     # one series per standard unit: an amount of bitcoin never compares with dollars
     by = [*KEY, "unit_std"] if value == "value_std" and "unit_std" in frame else [*KEY, "unit"]
-    d = pd.DataFrame(
-        {
-            "g": _group_codes(frame, by),
-            "t": frame["as_of"].to_numpy("datetime64[ns]").astype("int64"),
-            "v": frame[value].to_numpy(dtype=float),
-            "id": frame["figure_id"].astype(str).to_numpy(),
-        }
-    )
-    per = d.sort_values(["v", "id"], ascending=[False, True]).drop_duplicates(["g", "t"]).sort_values(["g", "t"])
-    per["run"] = per.groupby("g")["v"].cummax()
-    per["run_id"] = per["id"].where(per["v"].eq(per["run"]))
-    per["run_id"] = per.groupby("g")["run_id"].ffill()
-    per["earlier_max"] = per.groupby("g")["run"].shift(1)
-    per["earlier_max_id"] = per.groupby("g")["run_id"].shift(1)
-    out = d[["g", "t"]].merge(per[["g", "t", "earlier_max", "earlier_max_id"]], on=["g", "t"], how="left")
-    return out[["earlier_max", "earlier_max_id"]]
+    n = len(frame)
+    if n == 0:
+        return pd.DataFrame({"earlier_max": np.array([], float), "earlier_max_id": np.array([], object)})
+    g = _group_codes(frame, by)
+    t = frame["as_of"].to_numpy("datetime64[ns]").astype("int64")
+    v = frame[value].to_numpy(dtype=float)
+    # One lexsort over numbers (no string sort): by group, date, then value, highest first.
+    order = np.lexsort((np.arange(n), -np.nan_to_num(v, nan=-np.inf), t, g))
+    gs, ts = g[order], t[order]
+    starts = np.r_[True, (gs[1:] != gs[:-1]) | (ts[1:] != ts[:-1])]
+    top = order[starts]  # the row holding each (group, date)'s highest value, in (group, date) order
+    pg, pv = g[top], v[top]
+    run = pd.Series(pv).groupby(pg, sort=False).cummax().to_numpy()
+    run_pos = pd.Series(np.where(pv == run, top, np.nan)).groupby(pg, sort=False).ffill().to_numpy()
+    first_of_group = np.r_[True, pg[1:] != pg[:-1]]
+    earlier = np.r_[np.nan, run[:-1]]
+    earlier_pos = np.r_[np.nan, run_pos[:-1]]
+    earlier[first_of_group] = np.nan
+    earlier_pos[first_of_group] = np.nan
+    block = np.empty(n, dtype=np.int64)
+    block[order] = np.cumsum(starts) - 1
+    ids = frame["figure_id"].astype(str).to_numpy()
+    pos = earlier_pos[block]
+    has = ~np.isnan(pos)
+    earlier_id = np.full(n, None, dtype=object)
+    earlier_id[has] = ids[pos[has].astype(np.int64)]
+    return pd.DataFrame({"earlier_max": earlier[block], "earlier_max_id": earlier_id})
 
 
 def _flag_falls(chosen: pd.DataFrame, high: pd.DataFrame) -> pd.DataFrame:
