@@ -3,46 +3,22 @@
 The data pages are written once (``write_data_pages`` from the real data, shared with
 test_pages.py); Debian's ``chromium`` drives them through Playwright with every request
 that is not ``file:``, ``data:`` or ``blob:`` aborted and recorded, and the tests assert
-that none was made. Screenshots of each page go to ``<site>/screenshots/`` and, when the
-folder exists, to ``/work/curation/screens/``.
+that none was made. Screenshots of each page go to ``<site>/screenshots/``.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import shutil
-import warnings
 from pathlib import Path
 
 import pytest
 
 import sting_outcomes as so
+from sitecheck import CHROMIUM_ARGS, chromium
 from test_pages import real_site
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-CURATION_SCREENS = Path("/work/curation/screens")
 LOCAL = ("file:", "data:", "blob:", "about:")
-
-
-def chromium_path() -> str:
-    path = shutil.which("chromium") or shutil.which("chromium-browser")
-    if path is None:
-        reason = (
-            "BROWSER TESTS SKIPPED: Debian's chromium is not installed (apt-get install chromium); "
-            "the explorer, downloads and operation pages were NOT checked in a browser"
-        )
-        warnings.warn(reason, stacklevel=2)
-        pytest.skip(reason)
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -57,13 +33,13 @@ def ds() -> so.Dataset:
 
 @pytest.fixture(scope="module")
 def browser():
-    path = chromium_path()
+    path = chromium()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+        launched = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
 
 
 class Reader:
@@ -101,9 +77,6 @@ class Reader:
         folder.mkdir(exist_ok=True)
         path = folder / f"{name}.png"
         page.screenshot(path=str(path), full_page=False)
-        if CURATION_SCREENS.parent.is_dir():
-            CURATION_SCREENS.mkdir(exist_ok=True)
-            shutil.copy(path, CURATION_SCREENS / path.name)
 
     def close(self) -> None:
         self.context.close()

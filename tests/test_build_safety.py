@@ -11,7 +11,6 @@ tracked by pid (pid files the kernels write, and the build's own process tree in
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import os
 import signal
@@ -26,6 +25,7 @@ import nbformat
 import pytest
 
 from conftest import children_of, quiet, read_csv, still_running, write_csv, write_notebook
+from sitecheck import digests, run
 from sting_outcomes import DataValidationError
 from sting_outcomes.paths import DATA_DIR, NOTEBOOKS_DIR, PROJECT_ROOT
 from sting_outcomes.site import cache as build_cache
@@ -36,25 +36,6 @@ from sting_outcomes.site.notebook_run import empty_output, output_size
 from sting_outcomes.site.publish import MARKER, UnsafeFolder, check_cache_dir, check_out_dir
 
 LINUX = sys.platform.startswith("linux")
-
-
-def digests(folder: Path) -> dict[str, str]:
-    return {
-        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
-
-
-def run(tiny: dict[str, Path], **kw):
-    return build(
-        tiny["out"],
-        data_dir=tiny["data"],
-        notebooks_dir=tiny["notebooks"],
-        cache_dir=tiny["cache"],
-        progress=quiet,
-        **kw,
-    )
 
 
 def cli(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess:

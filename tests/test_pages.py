@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import base64
 import csv
-import hashlib
 import io
 import json
 import re
 import shutil
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pandas as pd
@@ -23,6 +21,8 @@ import pytest
 
 import sting_outcomes as so
 from conftest import read_csv, write_csv
+from sitecheck import ResourceCollector
+from sitecheck import digests as file_digests
 from sting_outcomes.paths import DATA_DIR
 from sting_outcomes.site.pages import PageLink, write_data_pages
 from sting_outcomes.tables import percent
@@ -63,10 +63,11 @@ def ds() -> so.Dataset:
 
 
 def digests(folder: Path) -> dict[str, str]:
+    """The site's files, leaving out this module's own marker and the screenshots."""
     return {
-        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file() and p.name != ".complete" and "screenshots" not in p.parts
+        name: digest
+        for name, digest in file_digests(folder).items()
+        if name != ".complete" and not name.startswith("screenshots/")
     }
 
 
@@ -89,32 +90,6 @@ def test_every_data_page_is_written(site: Path, ds: so.Dataset) -> None:
         assert f'href="operations/{op}.html"' in index, op
     assert "'<a href=\"operations/' + encodeURIComponent(r.operation_id)" in explorer
     assert 'href="conflicts.html"' in index
-
-
-class ResourceCollector(HTMLParser):
-    """The URLs that make a browser fetch something: src/href of script, link, img, iframe…"""
-
-    LOADING = {
-        "script": "src",
-        "img": "src",
-        "iframe": "src",
-        "link": "href",
-        "source": "src",
-        "video": "src",
-        "audio": "src",
-        "embed": "src",
-        "object": "data",
-    }
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.urls: list[str] = []
-
-    def handle_starttag(self, tag, attrs):
-        wanted = self.LOADING.get(tag)
-        for name, value in attrs:
-            if value and (name == wanted or name == "srcset"):
-                self.urls.append(value)
 
 
 def test_pages_load_nothing_from_the_network(site: Path) -> None:

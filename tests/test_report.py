@@ -9,42 +9,20 @@ signals, failures) are in test_build_safety.py.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
-import os
 import shutil
-import warnings
-from html.parser import HTMLParser
 from pathlib import Path
 
 import nbformat
 import pytest
 
 from conftest import quiet, read_csv, still_running, write_csv, write_notebook
+from sitecheck import CHROMIUM_ARGS, ResourceCollector, chromium, digests, run
 from sting_outcomes.site import cache as build_cache
 from sting_outcomes.site.build import BuildError, build
 
 EVIL_TITLE = '<script>alert("title")</script>'
 EVIL_NOTE = '"><img src=x onerror=alert(1)>'
-
-
-def digests(folder: Path) -> dict[str, str]:
-    return {
-        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
-
-
-def run(tiny: dict[str, Path], **kw):
-    return build(
-        tiny["out"],
-        data_dir=tiny["data"],
-        notebooks_dir=tiny["notebooks"],
-        cache_dir=tiny["cache"],
-        progress=quiet,
-        **kw,
-    )
 
 
 # -- the real notebooks (built once) ------------------------------------------------------
@@ -58,32 +36,6 @@ def test_every_notebook_has_a_page(real_build) -> None:
         assert (site / f"{Path(name).stem}.html").is_file(), name
     for name in ("index.html", "explorer.html", "figures_normalized.csv", "build.json", ".sting-outcomes-report"):
         assert (site / name).is_file(), name
-
-
-class ResourceCollector(HTMLParser):
-    """Collects the URLs that make a browser fetch something: src/href of script, link, img, iframe…"""
-
-    LOADING = {
-        "script": "src",
-        "img": "src",
-        "iframe": "src",
-        "link": "href",
-        "source": "src",
-        "video": "src",
-        "audio": "src",
-        "embed": "src",
-        "object": "data",
-    }
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.urls: list[str] = []
-
-    def handle_starttag(self, tag, attrs):
-        wanted = self.LOADING.get(tag)
-        for name, value in attrs:
-            if value and (name == wanted or name == "srcset"):
-                self.urls.append(value)
 
 
 def test_pages_load_nothing_from_the_network(real_build) -> None:
@@ -250,31 +202,6 @@ def test_hostile_text_is_escaped_in_markup(evil_build: Path) -> None:
 
 
 # -- a real browser, offline ---------------------------------------------------------------
-
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def chromium() -> str:
-    """Debian's chromium. ``make test`` installs it beforehand and sets
-    STING_OUTCOMES_REQUIRE_BROWSER=1, so there a missing browser fails; elsewhere the
-    browser tests are skipped, loudly. Never installs anything itself."""
-    path = shutil.which("chromium") or shutil.which("chromium-browser")
-    if path is None:
-        reason = "BROWSER TESTS SKIPPED: chromium is not installed (make test installs it: apt-get install chromium)"
-        if os.environ.get("STING_OUTCOMES_REQUIRE_BROWSER") == "1":
-            pytest.fail(reason.replace("SKIPPED", "FAILED"))
-        warnings.warn(reason, stacklevel=2)
-        pytest.skip(reason)
-    return path
 
 
 def browse(site: Path, screenshots: Path | None = None) -> dict[str, dict]:

@@ -460,25 +460,7 @@ def fit_series(
                     first_share_high=res.first_share_ci[1],
                 )
         rows.append(row)
-    cols = [
-        *keys,
-        "n",
-        "n_falls",
-        "span_months",
-        "A",
-        "A_low",
-        "A_high",
-        "k",
-        "half_life",
-        "first_value",
-        "largest_reported",
-        "first_share",
-        "first_share_low",
-        "first_share_high",
-        "warning",
-        "reason",
-        "fit",
-    ]
+    cols = [*keys, "n", "n_falls", *FLOAT_COLUMNS, "warning", "reason", "fit"]
     out = pd.DataFrame(rows).reindex(columns=cols)
     for c in FLOAT_COLUMNS:
         out[c] = out[c].astype("float64")
