@@ -467,6 +467,34 @@ def test_an_empty_notebooks_folder_is_a_usage_error(tiny, tmp_path: Path) -> Non
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+# A Ctrl-C that lands while a C extension initialises (scipy's HiGHS did, on a slow machine)
+# reaches Python as ImportError("initialization failed"), not as KeyboardInterrupt.
+_SIGNAL_IN_AN_IMPORT = """
+import os, signal, sys, time
+from sting_outcomes import cli
+
+def interrupted_import(args):
+    try:
+        os.kill(os.getpid(), signal.{name})
+        time.sleep(5)
+    except KeyboardInterrupt as exc:
+        raise ImportError("initialization failed") from exc
+    return 0
+
+cli.cmd_summary = interrupted_import
+sys.exit(cli.main(["summary"]))
+"""
+
+
+@pytest.mark.parametrize("name, code", [("SIGINT", 130), ("SIGTERM", 143)])
+def test_a_signal_that_breaks_an_import_is_still_reported_as_the_signal(name: str, code: int) -> None:
+    script = _SIGNAL_IN_AN_IMPORT.format(name=name)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    shown = "SIGTERM" if name == "SIGTERM" else "Ctrl-C"
+    assert result.returncode == code, result.stderr
+    assert result.stderr.strip() == f"sting-outcomes summary: interrupted ({shown}); nothing changed"
+
+
 @pytest.mark.skipif(not LINUX, reason="reads /proc")
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_a_signal_prints_one_line_stops_kernels_and_removes_staging(tiny, tmp_path: Path, signum) -> None:

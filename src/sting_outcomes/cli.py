@@ -112,7 +112,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from .site.build import BuildError, LockBusy, UnsafeFolder, UsageError, build
+    from .site.build import build
 
     try:
         build(
@@ -123,23 +123,32 @@ def cmd_build(args: argparse.Namespace) -> int:
             workers=args.workers,
             lock_timeout=args.wait,
         )
-    except (UnsafeFolder, UsageError) as exc:
+    except Exception as exc:
+        if _received:  # a signal arrived: whatever it broke on the way out, report the signal
+            raise
+        return _build_failed(args, exc)
+    return 0
+
+
+def _build_failed(args: argparse.Namespace, exc: Exception) -> int:
+    """Print one line for a build that failed and return its exit code; re-raise the unexpected."""
+    from .site.build import BuildError, LockBusy, UnsafeFolder, UsageError
+
+    if isinstance(exc, (UnsafeFolder, UsageError)):
         print(f"{PROG} build: error: {exc}", file=sys.stderr)
         return 2
-    except DataValidationError as exc:
+    if isinstance(exc, DataValidationError):
         print(exc, file=sys.stderr)
-        return 1
-    except BuildError as exc:
+    elif isinstance(exc, BuildError):
         print(f"build failed, {_shown(args.out)}/ left as it was: {exc}", file=sys.stderr)
-        return 1
-    except LockBusy as exc:
+    elif isinstance(exc, LockBusy):
         print(f"{PROG} build: {exc}", file=sys.stderr)
-        return 1
-    except OSError as exc:  # a folder that cannot be written, a full disk: say so in one line
+    elif isinstance(exc, OSError):  # a folder that cannot be written, a full disk: say so in one line
         where = f" ({exc.filename})" if exc.filename else ""
         print(f"build failed, {_shown(args.out)}/ left as it was: {exc.strerror or exc}{where}", file=sys.stderr)
-        return 1
-    return 0
+    else:
+        raise exc
+    return 1
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
@@ -156,21 +165,33 @@ class _Terminated(KeyboardInterrupt):
     """SIGTERM, raised like Ctrl-C so that the same clean-up runs."""
 
 
-def _on_sigterm(_signum, _frame) -> None:
-    raise _Terminated()
+# Signals received by this process. A KeyboardInterrupt raised inside a C extension's import
+# surfaces as an ImportError ("initialization failed"); the record lets main() still report
+# the interruption rather than a traceback.
+_received: list[int] = []
+
+
+def _on_signal(signum, _frame) -> None:
+    _received.append(signum)
+    raise _Terminated() if signum == getattr(signal, "SIGTERM", None) else KeyboardInterrupt()
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    try:  # only the main thread may set handlers; elsewhere SIGTERM keeps its default
-        previous = signal.signal(signal.SIGTERM, _on_sigterm)
-    except (ValueError, AttributeError):
-        previous = None
+    previous = {}
+    for signum in (signal.SIGINT, getattr(signal, "SIGTERM", None)):
+        try:  # only the main thread may set handlers; elsewhere the defaults stay
+            if signum is not None:
+                previous[signum] = signal.signal(signum, _on_signal)
+        except (ValueError, AttributeError):
+            pass
     try:
         return args.func(args)
-    except KeyboardInterrupt as exc:
-        terminated = isinstance(exc, _Terminated)
+    except BaseException as exc:
+        if not (_received or isinstance(exc, KeyboardInterrupt)):
+            raise
+        terminated = isinstance(exc, _Terminated) or getattr(signal, "SIGTERM", None) in _received
         for signum in (signal.SIGINT, getattr(signal, "SIGTERM", None)):
             if signum is not None:  # the clean-up has run; do not interrupt the message
                 try:
@@ -185,10 +206,10 @@ def main(argv: list[str] | None = None) -> int:
         # than let library exit handlers wait on sockets of the kernels it killed.
         os._exit(143 if terminated else 130)
     finally:
-        if previous is not None:
+        for signum, handler in previous.items():
             try:
-                signal.signal(signal.SIGTERM, previous)
-            except ValueError:
+                signal.signal(signum, handler)
+            except (ValueError, TypeError):
                 pass
 
 
