@@ -186,9 +186,14 @@ def test_operation_link_from_the_explorer_and_back(reader) -> None:
 
 def test_operation_page_shows_its_timeline(reader, site: Path) -> None:
     page = reader.open("operations/encrochat.html")
-    images = page.evaluate("Array.from(document.images).map(i => [i.complete, i.naturalWidth, i.naturalHeight])")
-    assert images and all(done and w > 0 and h > 0 for done, w, h in images), images
-    assert page.evaluate("document.querySelector('figure.timeline img').naturalWidth") >= 750
+    # the chart is drawn at its full width (no squeezing into the column) and its text is laid out
+    box = page.evaluate(
+        "(() => { const r = document.querySelector('figure.timeline svg').getBoundingClientRect();"
+        " return [r.width, r.height]; })()"
+    )
+    assert box[0] >= 750 and box[1] > 300, box
+    title = page.evaluate("document.querySelector('figure.timeline svg text[font-weight=bold]').getBBox().width")
+    assert title > 20
     # every table fits the page: nothing is cut off at 1,280 px
     overflow = page.evaluate(
         "Array.from(document.querySelectorAll('.so-table-wrap')).filter(w => w.scrollWidth > w.clientWidth + 1).length"

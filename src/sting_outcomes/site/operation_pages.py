@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..tables import caption, percent, table
-from .charts import data_uri, timeline_png
+from .charts import timeline_svg
 
 SOUGHT_HEADING = "## Sought, not found"
 TABLE_NOTE = (
@@ -166,9 +166,10 @@ def markdown_inline(text: str, highlight: re.Pattern | None = None) -> str:
 
 
 def timeline_job(op: pd.Series, points: pd.DataFrame, metric_order: list[str]) -> dict:
-    """Keyword arguments of :func:`~.charts.timeline_png` for one operation."""
+    """Keyword arguments of :func:`~.charts.timeline_svg` for one operation."""
     return {
         "points": points,
+        "title": f"Small multiples of {op['name']}'s running totals over time",
         "takedown": op["takedown_date"],
         "covert_start": op["covert_start"],
         "metric_order": metric_order,
@@ -259,10 +260,8 @@ def operation_body(
     pairs: pd.DataFrame,
     sought: list[tuple[str, str]],
     metric_order: list[str],
-    timeline: bytes | None = None,
 ) -> str:
-    """Body of ``operations/<id>.html`` (``points``, ``pairs`` already for this operation;
-    ``timeline``: the chart's PNG when already drawn, see :func:`timeline_job`)."""
+    """Body of ``operations/<id>.html`` (``points``, ``pairs`` already for this operation)."""
     oid = str(op["operation_id"])
     mine = normalized[normalized["operation_id"].astype(str) == oid]
     totals = mine[mine["scope"].astype(str) == "total"]
@@ -298,7 +297,7 @@ def operation_body(
     # timeline
     parts_html.append('<h2 id="timeline">Running totals over time</h2>')
     if len(points):
-        png = timeline if timeline is not None else timeline_png(**timeline_job(op, points, metric_order))
+        chart = timeline_svg(**timeline_job(op, points, metric_order))
         n_series = points.groupby(["jurisdiction", "metric", "category"], dropna=False, observed=True).ngroups
         panels = points.groupby(["metric", "unit_std"], observed=True).ngroups
         what = (
@@ -318,9 +317,8 @@ def operation_body(
             "Figures the data call doubtful are left out, and when two documents give the same date the "
             "agency's figure is drawn."
         )
-        alt = f"Small multiples of {op['name']}'s running totals over time, {panels} panels."
         parts_html.append(
-            f'<figure class="timeline"><img src="{data_uri(png)}" alt="{esc(alt)}">'
+            f'<figure class="timeline"><div class="chart">{chart}</div>'
             f"<figcaption>{esc(what)} {esc(caption(points, operations))}</figcaption></figure>"
         )
     else:

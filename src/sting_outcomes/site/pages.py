@@ -170,10 +170,9 @@ def write_data_pages(staging: Path, ds: Dataset, links: list[PageLink], inputs: 
     every data page the site gains is added here."""
     from ..analysis.conflicts import conflicts
     from ..analysis.snapshots import series
-    from .charts import draw_timelines
     from .conflicts_page import conflicts_body
     from .explorer_page import explorer_body
-    from .operation_pages import operation_body, sought_for, sought_not_found, timeline_job
+    from .operation_pages import operation_body, sought_for, sought_not_found
 
     normalized = ds.normalized
     version = ds.version
@@ -196,13 +195,6 @@ def write_data_pages(staging: Path, ds: Dataset, links: list[PageLink], inputs: 
     by_op = {
         str(op["operation_id"]): points[points["operation_id"].astype(str) == str(op["operation_id"])] for op in rows
     }
-    charts = draw_timelines(
-        {
-            str(op["operation_id"]): timeline_job(op, by_op[str(op["operation_id"])], metric_order)
-            for op in rows
-            if len(by_op[str(op["operation_id"])])
-        }
-    )
     for op in rows:
         oid = str(op["operation_id"])
         body = operation_body(
@@ -211,7 +203,6 @@ def write_data_pages(staging: Path, ds: Dataset, links: list[PageLink], inputs: 
             operations=ds.operations,
             sources=ds.sources,
             points=by_op[oid],
-            timeline=charts.get(oid),
             pairs=pairs[pairs["operation_id"].astype(str) == oid],
             sought=sought_for(op, sought, [o for o in rows if str(o["operation_id"]) != oid]),
             metric_order=metric_order,
