@@ -299,10 +299,19 @@ def operation_body(
     if len(points):
         chart = timeline_svg(**timeline_job(op, points, metric_order))
         n_series = points.groupby(["jurisdiction", "metric", "category"], dropna=False, observed=True).ngroups
-        panels = points.groupby(["metric", "unit_std"], observed=True).ngroups
+        sizes = points.groupby(["metric", "unit_std"], observed=True).size()
+        panels, once = int((sizes > 1).sum()), int((sizes == 1).sum())
+        layout = ", ".join(
+            part
+            for part in (
+                f"{panels} panel{'s' if panels != 1 else ''}, one per metric reported more than once" if panels else "",
+                f"{once} metric{'s' if once != 1 else ''} reported once in the last strip" if once else "",
+            )
+            if part
+        )
         what = (
             f"What is drawn: every running total reported for {op['name']} ({len(points)} points in {n_series} "
-            f"series, one panel per metric, {panels} panels), in standard units: money in USD at the ECB rate of "
+            f"series; {layout}), in standard units: money in USD at the ECB rate of "
             "each figure's date, masses in kg. Colour: the place (country code, a region, or global). Marker: "
             "a dot for the agency's own release, a cross for press or other sources. An arrow up marks "
             '"at least" (down: "at most"); a bar marks a range, or ±10 % for "about". Every y axis starts '
