@@ -609,3 +609,14 @@ def test_the_real_data_is_what_the_default_build_reads() -> None:
     snap = read_data(DATA_DIR)
     assert snap.digest == data_digest(DATA_DIR)
     assert any(name == "README.md" for name, _ in snap.docs)
+
+
+def test_notebooks_start_slowest_first_and_a_damaged_timing_record_is_ignored(tmp_path: Path) -> None:
+    assert build_cache.longest_first(["a", "b", "c", "new"], {"a": 1.0, "b": 7.5, "c": 3.0}) == ["new", "b", "c", "a"]
+    build_cache.write_timings(tmp_path, {"a": 1.234})
+    build_cache.write_timings(tmp_path, {"b": 2})
+    assert build_cache.read_timings(tmp_path) == {"a": 1.23, "b": 2.0}
+    (tmp_path / build_cache.TIMINGS_NAME).write_text('{"a": "slow", "b": NaN, "c": 4}', encoding="utf-8")
+    assert build_cache.read_timings(tmp_path) == {"c": 4.0}
+    (tmp_path / build_cache.TIMINGS_NAME).write_text("[1, 2", encoding="utf-8")
+    assert build_cache.read_timings(tmp_path) == {}

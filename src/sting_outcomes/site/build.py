@@ -171,7 +171,9 @@ def _build_locked(out, snap, sources, keys, key, shared, notebooks_dir, cache_di
     status = {name: "cached" for name in bodies}
     for name in status:
         progress(f"  cached    {name}")
-    todo = [name for name in sources if name not in bodies]
+    todo = build_cache.longest_first(
+        [name for name in sources if name not in bodies], build_cache.read_timings(cache_dir)
+    )
 
     kernel_env = {**KERNEL_ENV, "STING_OUTCOMES_DATA": str(snapshot_dir)}
     registry = KernelRegistry()
@@ -196,6 +198,7 @@ def _build_locked(out, snap, sources, keys, key, shared, notebooks_dir, cache_di
             run.stop()
             raise
         run.wait()
+        build_cache.write_timings(cache_dir, run.seconds)
         _write_notebook_pages(staging, ds, links, bodies, list(sources))
         _write_manifest(staging, ds, key)
         publish(staging, out)
@@ -263,10 +266,12 @@ class _NotebookRun:
         self.on_success: Callable = lambda result: None
         self.on_failure: Callable = lambda result: None
         self.failures: list[str] = []
+        self.seconds: dict[str, float] = {}  # execution time of each notebook that ran
         self.state: dict = {}
         self.thread: threading.Thread | None = None
 
     def _done(self, result) -> None:
+        self.seconds[result.name] = result.seconds
         if result.error:
             self.failures.append(result.error)
             self.on_failure(result)
@@ -294,7 +299,9 @@ class _NotebookRun:
                     run_dir=self.run_dir,
                 )
 
-        for finished in asyncio.as_completed([one(name) for name in self.todo]):
+        # tasks are created in the order given, so the semaphore starts them in that order
+        tasks = [asyncio.ensure_future(one(name)) for name in self.todo]
+        for finished in asyncio.as_completed(tasks):
             self._done(await finished)
 
     def _thread_main(self) -> None:

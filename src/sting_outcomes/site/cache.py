@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import re
 import sys
@@ -133,6 +134,36 @@ def read_entry(path: Path, key: str) -> tuple[str | None, str | None]:
         return data.decode("utf-8"), None
     except UnicodeDecodeError:
         return None, "not valid UTF-8"
+
+
+TIMINGS_NAME = "timings.json"
+
+
+def read_timings(cache_dir: Path) -> dict[str, float]:
+    """Seconds each notebook took when it last ran (empty when unknown or unreadable: the
+    record only orders the work, so a damaged one is ignored)."""
+    try:
+        data = json.loads((Path(cache_dir) / TIMINGS_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {str(k): float(v) for k, v in data.items() if isinstance(v, (int, float)) and math.isfinite(v)}
+
+
+def write_timings(cache_dir: Path, seconds: dict[str, float]) -> None:
+    """Merge ``seconds`` (notebook -> execution time) into the record, atomically."""
+    merged = {**read_timings(cache_dir), **{k: round(float(v), 2) for k, v in seconds.items()}}
+    path = Path(cache_dir) / TIMINGS_NAME
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(merged, sort_keys=True, indent=1), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def longest_first(names: list[str], seconds: dict[str, float]) -> list[str]:
+    """``names`` in the order to start them: never timed first (in the given order), then
+    the slowest first, so that two workers do not end with one long notebook alone."""
+    return sorted(names, key=lambda n: -seconds.get(n, math.inf))
 
 
 def read_manifest(out_dir: Path) -> dict | None:
