@@ -12,7 +12,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import NullLocator
 
 __all__ = ["dot_plot", "funnel_plot", "rate_plot", "set_theme", "tallies_plot", "timeline_plot"]
 
@@ -23,6 +25,28 @@ def set_theme() -> None:
     """The project look: seaborn whitegrid, colourblind palette, compact fonts."""
     sns.set_theme(context="notebook", style="whitegrid", palette="colorblind", font_scale=0.95)
     plt.rcParams.update({"figure.dpi": 110, "savefig.bbox": "tight", "axes.titleweight": "bold"})
+
+
+def hide_unseen_minor_ticks(ax: Axes) -> None:
+    """Give ``ax``'s x axis no minor ticks when none of them would show: no label (a log
+    axis spanning several decades labels the decades only), no tick mark and no grid
+    line (the project theme draws neither for minor ticks).
+
+    Such ticks are still created and laid out at every draw (``tight_layout``, the tight
+    bounding box of ``savefig`` and the render itself), about sixty per log panel, so
+    leaving them out draws the same picture for less work. Call it once the x limits
+    and the tick parameters are final; a visible part of any minor tick keeps them all.
+    """
+    axis = ax.xaxis
+    locs = axis.get_minor_locator()()
+    if len(locs) == 0:
+        return
+    if any(axis.get_minor_formatter().format_ticks(locs)):
+        return
+    tick = axis.get_minor_ticks(1)[0]
+    if any(part.get_visible() for part in (tick.tick1line, tick.tick2line, tick.gridline)):
+        return
+    axis.set_minor_locator(NullLocator())
 
 
 def _caption(fig: Figure, caption: str | None) -> Figure:
@@ -410,6 +434,7 @@ def rate_plot(
         ax.set_ylim(-0.7, len(sub) - 0.3)
         ax.set_title(f"per 1,000 {panel}", fontsize=9, loc="left")
         ax.set_xlabel("")
+        hide_unseen_minor_ticks(ax)
     axes[-1, 0].set_xlabel(xlabel)
     handles = [plt.Line2D([], [], color=c, lw=4, label=a.replace("_", " ")) for a, c in colors.items()]
     handles += [

@@ -93,7 +93,8 @@ def _months(x: float) -> str:
 
 # -- revisions --------------------------------------------------------------------------
 def _revisions(inputs: Inputs) -> dict | None:
-    present = [m for m in inputs.running if m in set(inputs.figures["metric"].astype(str))]
+    reported = set(inputs.figures["metric"].astype(str))
+    present = [m for m in inputs.running if m in reported]
     if not present:
         return None
     u = revision_updates(inputs.figures, inputs.operations, metrics=present)

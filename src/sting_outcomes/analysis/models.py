@@ -24,6 +24,7 @@ With a dozen operations the primary output is the per-operation rate with its in
 
 from __future__ import annotations
 
+import inspect
 import warnings
 from dataclasses import dataclass, field
 
@@ -33,7 +34,7 @@ import statsmodels.api as sm
 from scipy import stats
 
 from ..checks import as_names, check_choice, check_names, check_positive, require_columns
-from .scale import per_scale
+from .scale import _per_scale
 
 __all__ = [
     "MIN_CASES",
@@ -120,7 +121,22 @@ def model_frame(
     ``<y>_upper``, ``<exposure>_lower``, ``<exposure>_upper``), ``<y>_short`` (the series
     ends before the horizon) and the operation's ``approach`` and ``target``. Operations
     lacking either figure are left out (``per_scale`` says why)."""
-    rated = per_scale(
+    return _model_frame(figures, operations, y, exposure, horizon, sources, jurisdiction, memo=None)
+
+
+def _model_frame(
+    figures: pd.DataFrame,
+    operations: pd.DataFrame,
+    y: str,
+    exposure: str,
+    horizon: int | str,
+    sources: str,
+    jurisdiction: str,
+    memo: dict | None,
+) -> pd.DataFrame:
+    """:func:`model_frame`, reusing the series and readings kept in ``memo`` (see
+    :func:`~sting_outcomes.analysis.scale._reading`)."""
+    rated = _per_scale(
         figures,
         operations,
         outcome=y,
@@ -128,6 +144,9 @@ def model_frame(
         horizon=horizon,
         sources=sources,
         jurisdiction=jurisdiction,
+        per=1000.0,
+        level=0.95,
+        memo=memo,
     )
     rated = rated.loc[rated["reason"].eq("")]
     out = pd.DataFrame(
@@ -194,18 +213,16 @@ def _design(frame: pd.DataFrame, covariates: tuple[str, ...]) -> pd.DataFrame:
     return pd.concat(parts, axis=1)
 
 
-def _fit(data: pd.DataFrame, X: pd.DataFrame, y: str, exposure: str, family: str):
-    """(params, bse, dispersion, df_resid, result) of one fit."""
-    yv = data[y].astype(float).to_numpy()
-    offset = np.log(data[exposure].astype(float).to_numpy())
+def _fit(yv: np.ndarray, offset: np.ndarray, X: pd.DataFrame | np.ndarray, family: str):
+    """(params, bse, dispersion, df_resid, result) of one fit; ``params`` and ``bse`` are
+    arrays in the column order of ``X`` (a frame keeps its column names in ``result``)."""
     if family == "quasipoisson":
         res = sm.GLM(yv, X, family=sm.families.Poisson(), offset=offset).fit(scale="X2")
-        return res.params, res.bse, float(res.scale), float(res.df_resid), res
+        return np.asarray(res.params), np.asarray(res.bse), float(res.scale), float(res.df_resid), res
     model = sm.NegativeBinomial(np.round(yv), X, offset=offset, loglike_method="nb2")
     res = model.fit(disp=0, maxiter=500)
-    params = res.params.drop("alpha")
-    bse = res.bse.drop("alpha")
-    return params, bse, float(res.params["alpha"]), float(len(yv) - len(params) - 1), res
+    params, bse = np.asarray(res.params), np.asarray(res.bse)  # the last entry is alpha
+    return params[:-1], bse[:-1], float(params[-1]), float(len(yv) - len(params)), res
 
 
 def _coef_table(params: pd.Series, se: pd.Series, level: float, df: float) -> pd.DataFrame:
@@ -250,9 +267,11 @@ def fit_arrests_glm(
         raise ValueError(f"{n} operation(s) left{after} for {p} coefficient(s): no residual degrees of freedom")
     if np.linalg.matrix_rank(X.to_numpy()) < p:
         raise ValueError(f"design is rank-deficient: covariates {list(covariates)} are collinear in these {n} rows")
+    yv = data[y].astype(float).to_numpy()
+    offset = np.log(data[exposure].astype(float).to_numpy())
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        params, bse, dispersion, df_resid, res = _fit(data, X, y, exposure, family)
+        params, bse, dispersion, df_resid, res = _fit(yv, offset, X, family)
     ops = tuple(data["operation_id"].astype(str)) if "operation_id" in data else ()
     return GLMResult(
         n=n,
@@ -262,7 +281,7 @@ def fit_arrests_glm(
         dispersion=dispersion,
         df_resid=df_resid,
         level=level,
-        coefficients=_coef_table(params, bse, level, df_resid),
+        coefficients=_coef_table(pd.Series(params, index=X.columns), pd.Series(bse, index=X.columns), level, df_resid),
         operations=ops,
         result=res,
     )
@@ -295,6 +314,91 @@ def leave_one_out(frame: pd.DataFrame, **kwargs) -> pd.DataFrame:
     return out
 
 
+@dataclass(frozen=True)
+class _Cases:
+    """The rows of a frame as arrays, for refitting resamples without pandas.
+
+    ``y`` and ``offset`` (log exposure) are float; ``usable`` marks the rows
+    :func:`fit_arrests_glm` would keep; ``codes[j]`` holds each row's level of covariate
+    ``j`` as an index into ``levels[j]``, which lists the levels in the order
+    :func:`_design` gives them (category order for a categorical, else sorted text).
+    """
+
+    y: np.ndarray
+    offset: np.ndarray
+    usable: np.ndarray
+    covariates: tuple[str, ...]
+    levels: tuple[tuple[str, ...], ...]
+    codes: tuple[np.ndarray, ...]
+
+
+def _cases(data: pd.DataFrame, y: str, exposure: str, covariates: tuple[str, ...]) -> _Cases:
+    """:class:`_Cases` of ``data`` (levels named as ``astype(str)`` names them)."""
+    usable = _usable(data, y, exposure, covariates).to_numpy(bool)
+    levels, codes = [], []
+    for cov in covariates:
+        col = data[cov]
+        text = col.astype(str).to_numpy(object)
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            names = [str(c) for c in col.cat.categories]
+        else:
+            names = sorted(set(text[usable]))
+        index = {name: i for i, name in enumerate(names)}
+        levels.append(tuple(names))
+        codes.append(np.array([index.get(t, -1) if ok else -1 for t, ok in zip(text, usable)], dtype=np.intp))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        offset = np.log(data[exposure].astype(float).to_numpy())
+    return _Cases(data[y].astype(float).to_numpy(), offset, usable, covariates, tuple(levels), tuple(codes))
+
+
+def _refuse(cases: _Cases, rows: np.ndarray) -> tuple[np.ndarray, int]:
+    """(rows kept, number of levels refused): :func:`_refusals` on row indices."""
+    n_refused = 0
+    while True:
+        drop = np.zeros(len(rows), dtype=bool)
+        for codes, names in zip(cases.codes, cases.levels):
+            drawn = codes[rows]
+            counts = np.bincount(drawn, minlength=len(names))
+            small = np.flatnonzero((counts > 0) & (counts < MIN_CASES))
+            n_refused += len(small)
+            drop |= np.isin(drawn, small)
+        if not drop.any():
+            return rows, n_refused
+        rows = rows[~drop]
+
+
+def _resample_design(cases: _Cases, rows: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """(design matrix, term names) for ``rows``, as :func:`_design` builds them.
+
+    The matrix is column-major, as ``np.asarray`` of :func:`_design`'s frame is: the
+    memory order changes the rounding in the fit's linear algebra, and the negative
+    binomial's optimiser can magnify a last-bit difference."""
+    columns, terms = [np.ones(len(rows))], ["Intercept"]
+    for cov, codes, names in zip(cases.covariates, cases.codes, cases.levels):
+        drawn = codes[rows]
+        present = np.flatnonzero(np.bincount(drawn, minlength=len(names)))
+        for k in present[1:]:
+            columns.append((drawn == k).astype(float))
+            terms.append(f"{cov}[T.{names[k]}]")
+    return np.asfortranarray(np.column_stack(columns)), terms
+
+
+def _refit(cases: _Cases, rows: np.ndarray, family: str) -> tuple[int, pd.Series]:
+    """(levels refused, estimates by term) of :func:`fit_arrests_glm` on the rows
+    ``rows`` of the frame behind ``cases``; raises as it does when no fit is possible."""
+    rows, n_refused = _refuse(cases, rows[cases.usable[rows]])
+    X, terms = _resample_design(cases, rows)
+    n, p = X.shape
+    if n <= p + (1 if family == "negbin" else 0):
+        raise ValueError("no residual degrees of freedom")
+    if np.linalg.matrix_rank(X) < p:
+        raise ValueError("design is rank-deficient")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        params = _fit(cases.y[rows], cases.offset[rows], X, family)[0]
+    return n_refused, pd.Series(params, index=terms)
+
+
 def bootstrap(
     frame: pd.DataFrame,
     n_boot: int = 999,
@@ -309,23 +413,28 @@ def bootstrap(
     a term of the full fit cannot be estimated in it (a level drawn fewer than two
     times, so refused) or the fit fails, and ``discarded`` counts each reason. Percentile
     intervals come from the resamples kept.
+
+    Each resample is refitted exactly as :func:`fit_arrests_glm` would fit it (same
+    refusals, design columns, family and statsmodels fit), on arrays built once from
+    ``frame`` rather than on a new data frame per resample.
     """
     check_positive(n_boot, "n_boot")
     full = fit_arrests_glm(frame, level=level, **kwargs)
     data = frame.loc[frame["operation_id"].astype(str).isin(full.operations)].reset_index(drop=True)
+    options = inspect.signature(fit_arrests_glm).bind(frame, level=level, **kwargs)
+    options.apply_defaults()  # the y, exposure and covariates the full fit used
+    y, exposure = options.arguments["y"], options.arguments["exposure"]
+    cases = _cases(data, y, exposure, _check_frame(frame, y, exposure, options.arguments["covariates"]))
     terms = full.coefficients["term"].tolist()
     rng = np.random.default_rng(seed)
     draws, discarded = [], {"a level drawn fewer than two times": 0, "fit failed": 0}
     for _ in range(int(n_boot)):
-        sample = data.iloc[rng.integers(0, len(data), len(data))].reset_index(drop=True)
-        sample["operation_id"] = [f"{o}#{i}" for i, o in enumerate(sample["operation_id"].astype(str))]
         try:
-            fit = fit_arrests_glm(sample, level=level, **kwargs)
+            n_refused, got = _refit(cases, rng.integers(0, len(data), len(data)), full.family)
         except (ValueError, np.linalg.LinAlgError):
             discarded["fit failed"] += 1
             continue
-        got = fit.coefficients.set_index("term")["estimate"]
-        if len(fit.refused) or not set(terms) <= set(got.index) or not np.isfinite(got.reindex(terms)).all():
+        if n_refused or not set(terms) <= set(got.index) or not np.isfinite(got.reindex(terms)).all():
             discarded["a level drawn fewer than two times"] += 1
             continue
         draws.append(got.reindex(terms).to_numpy())
@@ -486,16 +595,17 @@ def model_multiverse(
     One row per (specification, term) where a fit exists, with ``n``, ``dispersion``,
     ``rate_ratio``, ``rr_low``, ``rr_high`` and ``refused`` (levels left out); one row per
     specification with ``term`` empty and ``reason`` where no model can be fitted (too few
-    operations for the coefficients, a design that cannot be estimated).
+    operations for the coefficients, a design that cannot be estimated). Each series and
+    each reading of it is computed once for the whole grid.
     """
     from .horizons import horizon_label
 
-    rows = []
+    rows, memo = [], {}
     for exposure in exposures:
         for horizon in horizons:
             for source in sources:
                 spec = {"exposure": exposure, "horizon": horizon_label(horizon), "sources": source}
-                frame = model_frame(figures, operations, exposure=exposure, horizon=horizon, sources=source)
+                frame = _model_frame(figures, operations, "arrests", exposure, horizon, source, "global", memo=memo)
                 try:
                     fit = fit_arrests_glm(frame, exposure=exposure, covariates=covariates, family=family)
                 except ValueError as exc:

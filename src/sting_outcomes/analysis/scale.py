@@ -109,6 +109,84 @@ def per_scale(
     ``rate_per_month`` (numerator per month of covert phase, where known) and ``reason``
     (empty when rated, else why not). Doubtful and falling figures are left out.
     """
+    return _per_scale(
+        figures,
+        operations,
+        outcome=outcome,
+        denominator=denominator,
+        horizon=horizon,
+        sources=sources,
+        jurisdiction=jurisdiction,
+        per=per,
+        level=level,
+        memo=None,
+    )
+
+
+def _chosen(figures: pd.DataFrame, sources: str, jurisdiction: str, memo: dict | None) -> pd.DataFrame:
+    """The total figures of one source choice and jurisdiction, without a category."""
+    key = ("chosen", sources, jurisdiction)
+    if memo is not None and key in memo:
+        return memo[key]
+    chosen = _restrict(figures, sources)
+    chosen = chosen.loc[chosen["jurisdiction"].astype("string").eq(jurisdiction).fillna(False)]
+    chosen = chosen.loc[chosen["category"].isna()]
+    if memo is not None:
+        memo[key] = chosen
+    return chosen
+
+
+def _reading(
+    figures: pd.DataFrame,
+    operations: pd.DataFrame,
+    metric: str,
+    horizon: int | str,
+    prefix: str,
+    sources: str,
+    jurisdiction: str,
+    memo: dict | None,
+) -> pd.DataFrame:
+    """:func:`_at` of ``metric``'s series among the figures :func:`_chosen` keeps.
+
+    ``memo`` (a dict, or ``None``) holds what earlier calls with the same ``figures``
+    and ``operations`` computed, so that a grid of specifications builds each series and
+    each reading once; the caller owns it and drops it when done."""
+    key = ("reading", metric, horizon, prefix, sources, jurisdiction)
+    if memo is not None and key in memo:
+        return memo[key]
+    chosen = _chosen(figures, sources, jurisdiction, memo)
+    series_key = ("series", metric, sources, jurisdiction)
+    if memo is not None and series_key in memo:
+        points = memo[series_key]
+    else:
+        points = (
+            series(chosen, operations, metrics=[metric])
+            if metric in set(chosen["metric"].astype(str))
+            else chosen.iloc[0:0]
+        )
+        if memo is not None:
+            memo[series_key] = points
+    out = _at(points, horizon, prefix)
+    if memo is not None:
+        memo[key] = out
+    return out
+
+
+def _per_scale(
+    figures: pd.DataFrame,
+    operations: pd.DataFrame,
+    *,
+    outcome: str,
+    denominator: str,
+    horizon: int | str,
+    sources: str,
+    jurisdiction: str,
+    per: float,
+    level: float,
+    memo: dict | None,
+) -> pd.DataFrame:
+    """:func:`per_scale`, reusing the series and readings kept in ``memo`` (see
+    :func:`_reading`)."""
     require_figures(figures, ["value_std", "lower", "upper"])
     require_columns(operations, ["operation_id", "name", "approach", "target", "takedown_date"], "operations")
     known = known_metrics(figures)
@@ -116,24 +194,14 @@ def per_scale(
     check_choice(denominator, tuple(SCALE_DEFINITIONS), "denominator")
     check_choice(horizon, HORIZONS, "horizon")
     check_positive(per, "per")
-    chosen = _restrict(figures, sources)
-    chosen = chosen.loc[chosen["jurisdiction"].astype("string").eq(jurisdiction).fillna(False)]
-    chosen = chosen.loc[chosen["category"].isna()]
-    num = (
-        series(chosen, operations, metrics=[outcome])
-        if outcome in set(chosen["metric"].astype(str))
-        else chosen.iloc[0:0]
-    )
-    den = (
-        series(chosen, operations, metrics=[denominator])
-        if denominator in set(chosen["metric"].astype(str))
-        else chosen.iloc[0:0]
-    )
+    check_choice(sources, tuple(SOURCE_CHOICES), "sources")
+    num = _reading(figures, operations, outcome, horizon, "num_", sources, jurisdiction, memo)
+    den = _reading(figures, operations, denominator, "first", "den_", sources, jurisdiction, memo)
     ops = operations[["operation_id", "name", "approach", "target", "covert_start", "takedown_date"]].drop_duplicates(
         "operation_id"
     )
-    out = ops.merge(_at(num, horizon, "num_"), on="operation_id", how="left")
-    out = out.merge(_at(den, "first", "den_"), on="operation_id", how="left")
+    out = ops.merge(num, on="operation_id", how="left")
+    out = out.merge(den, on="operation_id", how="left")
     for col in ("num_value", "num_lower", "num_upper", "den_value", "den_lower", "den_upper"):
         out[col] = out[col].astype(float) if col in out else np.nan
     rates = rate_bounds(
@@ -189,9 +257,12 @@ def multiverse(
 ) -> pd.DataFrame:
     """:func:`per_scale` under every combination of denominator, horizon and sources,
     rated operations only, with ``rank`` (1 = highest rate) among the operations rated
-    under the same combination, and ``n_rated`` (how many there were)."""
+    under the same combination, and ``n_rated`` (how many there were).
+
+    Each series and each reading of it is computed once for the whole grid."""
+    memo: dict = {}
     rows = [
-        per_scale(
+        _per_scale(
             figures,
             operations,
             outcome=outcome,
@@ -200,6 +271,8 @@ def multiverse(
             sources=s,
             jurisdiction=jurisdiction,
             per=per,
+            level=0.95,
+            memo=memo,
         )
         for d in denominators
         for h in horizons

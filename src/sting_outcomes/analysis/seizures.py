@@ -218,6 +218,8 @@ def seizure_plot(
     marker of each kind (so that two charts encode a kind alike)."""
     import matplotlib.pyplot as plt
 
+    from ..plots import hide_unseen_minor_ticks
+
     frame = table.loc[table[x].gt(0).fillna(False)].copy()
     if frame.empty:
         raise ValueError("nothing to draw: no positive values")
@@ -252,6 +254,7 @@ def seizure_plot(
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=8)
     if title:
         ax.set_title(title, loc="left")
+    hide_unseen_minor_ticks(ax)
     if caption:
         fig.tight_layout(rect=(0, 0.07, 1, 1))
         fig.text(0.01, 0.005, caption, ha="left", va="bottom", fontsize=8, color="0.3", wrap=True)

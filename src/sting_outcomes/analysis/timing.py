@@ -419,19 +419,11 @@ def effective_series(
     from .snapshots import series
 
     # one series per standard unit: a coin amount (BTC) and a currency value of the same
-    # metric on the same date are two series, not two snapshots competing for one date
+    # metric on the same date are two series, not two snapshots competing for one date.
+    # series() keys its choice, its falls and its counts by unit_std already, so one call
+    # over all units gives what one call per unit would (the order is set below).
     metrics = check_names(metrics, known_metrics(figures), "metric")
-    units = figures["unit_std"].astype("string").fillna("")
-    parts = []
-    for u in sorted(units.unique()):
-        subset = figures.loc[units.eq(u).to_numpy()]
-        here = set(subset["metric"].astype(str))
-        wanted = [m for m in metrics if m in here] if metrics is not None else None
-        if wanted is None or wanted:
-            parts.append(series(subset, operations, metrics=wanted, prefer=prefer))
-    points = (
-        pd.concat(parts, ignore_index=True) if parts else series(figures, operations, metrics=metrics, prefer=prefer)
-    )
+    points = series(figures, operations, metrics=metrics, prefer=prefer)
     points = points.drop(columns=["falls", "fell_from", "fell_from_value"], errors="ignore").reset_index(drop=True)
     if "as_of_precision" not in points:
         points["as_of_precision"] = "day"
