@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import shutil
 import signal
 import struct
 import subprocess
@@ -22,6 +23,7 @@ import zlib
 from pathlib import Path
 
 import nbformat
+import pandas as pd
 import pytest
 
 from conftest import children_of, quiet, read_csv, still_running, write_csv, write_notebook
@@ -349,6 +351,11 @@ def test_the_zygote_pre_imports_only_what_the_notebooks_import(tmp_path: Path) -
     real = [nbformat.read(p, as_version=4) for p in sorted(NOTEBOOKS_DIR.glob("[0-9]*.ipynb"))]
     modules, ecb = preload_for(real)
     assert ecb and {"pandas", "matplotlib.pyplot", "sting_outcomes.session"} <= set(modules)
+    assert {"sting_outcomes.analysis.models", "statsmodels.api", "sting_outcomes.plots", "seaborn"} <= set(modules)
+    # the package imported in one cell and used in a later one still counts
+    split = write_notebook(tmp_path / "03.ipynb", "import sting_outcomes as so", "so.bootstrap")
+    modules, _ = preload_for([nbformat.read(split, as_version=4)])
+    assert "sting_outcomes.analysis.models" in modules and "statsmodels.api" in modules
 
 
 # -- 4. atomic publish with a lock ------------------------------------------------------------
@@ -620,3 +627,27 @@ def test_notebooks_start_slowest_first_and_a_damaged_timing_record_is_ignored(tm
     assert build_cache.read_timings(tmp_path) == {"c": 4.0}
     (tmp_path / build_cache.TIMINGS_NAME).write_text("[1, 2", encoding="utf-8")
     assert build_cache.read_timings(tmp_path) == {}
+
+
+def test_a_preloaded_snapshot_loads_as_independent_copies(mini_data: Path, monkeypatch) -> None:
+    """What the zygote preloads is what a kernel would have read, and a notebook that
+    changes its tables does not change the next load."""
+    from sting_outcomes.data import load as load_module
+
+    monkeypatch.setattr(load_module, "_PRELOADED", {})
+    fresh = load_module.load(mini_data)
+    load_module.preload(mini_data)
+    first = load_module.load(mini_data)
+    pd.testing.assert_frame_equal(first.figures, fresh.figures)
+    pd.testing.assert_frame_equal(first.normalized, fresh.normalized)
+    assert first.version == fresh.version
+    first.figures.loc[:, "value"] = -1.0
+    first.normalized.loc[:, "value_std"] = -1.0
+    again = load_module.load(mini_data)
+    pd.testing.assert_frame_equal(again.figures, fresh.figures)
+    pd.testing.assert_frame_equal(again.normalized, fresh.normalized)
+    other = mini_data.parent / "other"
+    shutil.copytree(mini_data, other)
+    (other / "figures.csv").write_text("", encoding="utf-8")  # another folder is read afresh
+    with pytest.raises(DataValidationError):
+        load_module.load(other)

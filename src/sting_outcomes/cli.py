@@ -68,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="output folder (default: reports/); only a new or empty folder, or one a build made, is replaced",
     )
     build.add_argument(
-        "--workers", type=_workers, default=None, metavar="N", help="notebooks run at once (default: cores)"
+        "--workers", type=_workers, default=None, metavar="N", help="notebooks run at once (default: cores + 1)"
     )
     build.add_argument("--notebooks", type=_folder, default=NOTEBOOKS_DIR, metavar="DIR", help="notebooks folder")
     build.add_argument(

@@ -10,7 +10,7 @@ only once the data are valid, so reporting bad data stays quick.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -65,6 +65,23 @@ class Dataset:
     version: str
     population: pd.DataFrame | None = None
 
+    def copy(self) -> Dataset:
+        """A deep copy: its tables (and ``normalized``, once computed) are new frames."""
+        import pandas as pd
+
+        values = {
+            f.name: (
+                getattr(self, f.name).copy(deep=True)
+                if isinstance(getattr(self, f.name), pd.DataFrame)
+                else getattr(self, f.name)
+            )
+            for f in fields(self)
+        }
+        out = Dataset(**values)
+        if "normalized" in self.__dict__:
+            out.__dict__["normalized"] = self.__dict__["normalized"].copy(deep=True)
+        return out
+
     @cached_property
     def normalized(self) -> pd.DataFrame:
         """``figures`` in standard units with USD/EUR values and qualifier bounds (see
@@ -79,6 +96,25 @@ class Dataset:
         """Long table (operation_id, country) split from the ``;``-separated cell."""
         split = self.operations.set_index("operation_id")["countries"].str.split(";").explode()
         return split.rename("country").reset_index()
+
+
+#: Datasets loaded ahead of time by :func:`preload` (resolved folder -> dataset).
+_PRELOADED: dict[str, Dataset] = {}
+
+
+def preload(data_dir: str | Path) -> None:
+    """Load a folder that will not change once, so that processes forked afterwards get it
+    from :func:`load` without reading it again.
+
+    For the report build's kernel zygote only, which calls it on the build's read-only,
+    content-named data snapshot before forking one kernel per notebook; anything else
+    should call :func:`load`, which otherwise always reads the files afresh. Each
+    :func:`load` of a preloaded folder returns a deep copy, so a notebook that changes
+    its tables changes its own copy only.
+    """
+    ds = load(data_dir)
+    ds.normalized  # noqa: B018 (computed now, in the zygote, once)
+    _PRELOADED[str(Path(data_dir).resolve())] = ds
 
 
 def load(data_dir: str | Path | None = None) -> Dataset:
@@ -98,6 +134,10 @@ def load(data_dir: str | Path | None = None) -> Dataset:
         as ``file:line: column: what is wrong``.
     """
     data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
+    if _PRELOADED:
+        ready = _PRELOADED.get(str(data_dir.resolve()))
+        if ready is not None:
+            return ready.copy()
     validator = Validator(data_dir)
     tables, problems = validator.run()
     if problems:

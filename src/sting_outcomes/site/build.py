@@ -261,7 +261,10 @@ class _NotebookRun:
 
     def __init__(self, todo, parsed, cwd, kernel_env, workers, progress, zygote, registry, run_dir):
         self.todo, self.parsed, self.cwd, self.kernel_env = todo, parsed, cwd, kernel_env
-        self.count = workers or min(len(todo), os.cpu_count() or 1) or 1
+        # one more kernel than cores: a kernel waits on messages and on its start-up now and
+        # then, and the spare one keeps both cores busy (measured: 15.4 s cold against 18.7 s
+        # with two on two cores; four gave 16-16.8 s)
+        self.count = workers or min(len(todo), (os.cpu_count() or 1) + 1)
         self.progress, self.zygote, self.registry, self.run_dir = progress, zygote, registry, run_dir
         self.on_success: Callable = lambda result: None
         self.on_failure: Callable = lambda result: None

@@ -83,9 +83,12 @@ def _exports() -> dict[str, str]:
     }
 
 
-def _notebook_imports(tree: ast.Module, exports: dict[str, str]) -> set[str]:
+def _notebook_imports(tree: ast.Module, exports: dict[str, str], aliases: set[str] | None = None) -> set[str]:
+    """Modules one cell imports, directly or through package helpers it calls as
+    ``so.<name>``; ``aliases`` (the names the package was imported as) carries over from
+    the notebook's earlier cells and gains this cell's."""
     found: set[str] = set()
-    aliases: set[str] = set()
+    aliases = set() if aliases is None else aliases
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
@@ -167,12 +170,13 @@ def preload_for(notebooks: Iterable[Any]) -> tuple[list[str], bool]:
     needed: set[str] = set()
     text = []
     for nb in notebooks:
+        aliases: set[str] = set()  # `import sting_outcomes as so` in one cell, `so.x` in the next
         for cell in nb.cells:
             if cell.cell_type == "code":
                 text.append(cell.source)
                 tree = _code(cell.source)
                 if tree is not None:
-                    needed |= _notebook_imports(tree, exports)
+                    needed |= _notebook_imports(tree, exports, aliases)
     needed = {m for m in _package_closure(needed) if m.split(".")[0] in PRELOADABLE}
     if any(m.split(".")[0] in ("matplotlib", "seaborn") or m == "sting_outcomes.plots" for m in needed):
         needed.update(_PLOTTING)
@@ -243,6 +247,14 @@ def serve(preload: list[str] | None = None, ecb: bool = False) -> None:
     if ecb:  # the ECB history is parsed once here rather than in every notebook (read-only, cached)
         try:
             importlib.import_module("sting_outcomes.data.units").ecb_daily_rates()
+        except Exception:
+            pass
+    data_dir = os.environ.get("STING_OUTCOMES_DATA")
+    if data_dir and "sting_outcomes" in (preload or []):
+        # the build's snapshot: read-only and named by its content, so every kernel would
+        # load exactly this; invalid data raise here and the build reports them itself
+        try:
+            importlib.import_module("sting_outcomes.data.load").preload(data_dir)
         except Exception:
             pass
     me = os.getpid()
