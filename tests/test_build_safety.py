@@ -620,6 +620,10 @@ def test_the_real_data_is_what_the_default_build_reads() -> None:
 
 def test_notebooks_start_slowest_first_and_a_damaged_timing_record_is_ignored(tmp_path: Path) -> None:
     assert build_cache.longest_first(["a", "b", "c", "new"], {"a": 1.0, "b": 7.5, "c": 3.0}) == ["new", "b", "c", "a"]
+    # never timed: the most code first, then by name order as given
+    sizes = {"a": 10, "b": 300, "c": 300, "d": 50}
+    assert build_cache.longest_first(["a", "b", "c", "d"], {}, sizes) == ["b", "c", "d", "a"]
+    assert build_cache.longest_first(["a", "b", "d"], {"b": 1.0}, sizes) == ["d", "a", "b"]
     build_cache.write_timings(tmp_path, {"a": 1.234})
     build_cache.write_timings(tmp_path, {"b": 2})
     assert build_cache.read_timings(tmp_path) == {"a": 1.23, "b": 2.0}

@@ -74,3 +74,25 @@ def test_without_caption() -> None:
     df = pd.DataFrame({"label": ["a"], "value_std": [5.0], "source_kind": ["primary"]})
     fig = plots.dot_plot(df)
     assert caption_texts(fig) == []
+
+
+@pytest.mark.parametrize("width", [4.0, 9.0, 12.0])
+def test_a_caption_is_wrapped_inside_the_figure_and_below_the_axis_labels(width: float) -> None:
+    words = "Source: 1,648 figures on 33 operations from 587 sources (WWWW mmmm); the latest figure at the horizon. "
+    text = words * 6 + "\nSecond paragraph."
+    fig, ax = plt.subplots(figsize=(width, 3))
+    ax.set_xlabel("months after the action day")
+    try:
+        plots.finish_figure(fig, text)
+        caption = fig.texts[-1]
+        fig.canvas.draw()
+        box = caption.get_window_extent()
+        assert box.x1 <= fig.bbox.x1, f"the caption runs {box.x1 - fig.bbox.x1:.0f} px past the edge"
+        assert box.y1 < ax.xaxis.label.get_window_extent().y0, "the caption runs into the axis label"
+        assert fig.get_figheight() > 3  # the figure grew to make room
+        lines = caption.get_text().split("\n")
+        assert lines[-1] == "Second paragraph." and len(lines) >= 3
+        assert box.width > 0.8 * fig.bbox.width  # and lines are not needlessly short
+        assert " ".join(lines[:-1]).split() == (words * 6).split()  # no word lost or split
+    finally:
+        plt.close(fig)

@@ -216,6 +216,8 @@ def per_million_plot(
     an arrow where it is open). Linear axis from zero; a rate of zero sits on the axis."""
     import matplotlib.pyplot as plt
 
+    from ..plots import finish_figure
+
     frame = rated.loc[rated["reason"].eq("") & rated["rate"].notna()]
     if frame.empty:
         raise ValueError("nothing to draw: no country is rated")
@@ -250,9 +252,4 @@ def per_million_plot(
         plt.Line2D([], [], color="C0", lw=1, label="with the qualifier's bounds ('more than', 'about')"),
     ]
     fig.legend(handles=handles, loc="upper right", frameon=False, fontsize=8)
-    if caption:
-        fig.tight_layout(rect=(0, 0.08, 1, 0.95))
-        fig.text(0.01, 0.005, caption, ha="left", va="bottom", fontsize=8, color="0.3", wrap=True)
-    else:
-        fig.tight_layout(rect=(0, 0, 1, 0.95))
-    return fig
+    return finish_figure(fig, caption, top=0.95)

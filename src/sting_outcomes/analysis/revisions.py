@@ -476,12 +476,9 @@ def capture_plot(captured: pd.DataFrame, labels: pd.Series, *, caption: str | No
 
 
 def _finish(fig, caption: str | None):
-    if caption:
-        fig.tight_layout(rect=(0, 0.07, 1, 1))
-        fig.text(0.01, 0.005, caption, ha="left", va="bottom", fontsize=8, color="0.3", wrap=True)
-    else:
-        fig.tight_layout()
-    return fig
+    from ..plots import finish_figure
+
+    return finish_figure(fig, caption)
 
 
 def check_sources_choice(sources: str) -> None:

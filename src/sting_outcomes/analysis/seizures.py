@@ -218,7 +218,7 @@ def seizure_plot(
     marker of each kind (so that two charts encode a kind alike)."""
     import matplotlib.pyplot as plt
 
-    from ..plots import hide_unseen_minor_ticks
+    from ..plots import finish_figure, hide_unseen_minor_ticks
 
     frame = table.loc[table[x].gt(0).fillna(False)].copy()
     if frame.empty:
@@ -255,12 +255,7 @@ def seizure_plot(
     if title:
         ax.set_title(title, loc="left")
     hide_unseen_minor_ticks(ax)
-    if caption:
-        fig.tight_layout(rect=(0, 0.07, 1, 1))
-        fig.text(0.01, 0.005, caption, ha="left", va="bottom", fontsize=8, color="0.3", wrap=True)
-    else:
-        fig.tight_layout()
-    return fig
+    return finish_figure(fig, caption)
 
 
 def money_plot(table: pd.DataFrame, *, label: str, caption: str | None = None, title: str | None = None):

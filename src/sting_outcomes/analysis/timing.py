@@ -566,6 +566,8 @@ def outcome_timeline_plot(table: pd.DataFrame, names: pd.Series | None = None, *
     a conviction or sentence figure ends in an open arrow (censored, not zero)."""
     import matplotlib.pyplot as plt
 
+    from ..plots import finish_figure
+
     require_columns(
         table, ["operation_id", "place", "takedown_date", "censor_date", "no_conviction"], "table", "time_to_outcome()"
     )
@@ -602,12 +604,7 @@ def outcome_timeline_plot(table: pd.DataFrame, names: pd.Series | None = None, *
     ]
     handles.append(plt.Line2D([], [], color="0.4", marker=">", ls="-", label="no conviction figure yet (censored)"))
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=8)
-    if caption:
-        fig.tight_layout(rect=(0, 0.06, 1, 1))
-        fig.text(0.01, 0.005, caption, ha="left", va="bottom", fontsize=8, color="0.3", wrap=True)
-    else:
-        fig.tight_layout()
-    return fig
+    return finish_figure(fig, caption)
 
 
 def check_stage_metrics(figures: pd.DataFrame) -> None:

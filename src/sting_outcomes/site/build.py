@@ -171,9 +171,9 @@ def _build_locked(out, snap, sources, keys, key, shared, notebooks_dir, cache_di
     status = {name: "cached" for name in bodies}
     for name in status:
         progress(f"  cached    {name}")
-    todo = build_cache.longest_first(
-        [name for name in sources if name not in bodies], build_cache.read_timings(cache_dir)
-    )
+    code_size = {n: sum(len(c.source) for c in nb.cells if c.cell_type == "code") for n, nb in parsed.items()}
+    todo = [name for name in sources if name not in bodies]
+    todo = build_cache.longest_first(todo, build_cache.read_timings(cache_dir), code_size)
 
     kernel_env = {**KERNEL_ENV, "STING_OUTCOMES_DATA": str(snapshot_dir)}
     registry = KernelRegistry()

@@ -160,10 +160,13 @@ def write_timings(cache_dir: Path, seconds: dict[str, float]) -> None:
     os.replace(tmp, path)
 
 
-def longest_first(names: list[str], seconds: dict[str, float]) -> list[str]:
-    """``names`` in the order to start them: never timed first (in the given order), then
-    the slowest first, so that two workers do not end with one long notebook alone."""
-    return sorted(names, key=lambda n: -seconds.get(n, math.inf))
+def longest_first(names: list[str], seconds: dict[str, float], code_size: dict[str, int] | None = None) -> list[str]:
+    """``names`` in the order to start them, so that the workers do not end with one long
+    notebook running alone: those never timed first, largest code first (``code_size``,
+    characters of code: a rough proxy for work when nothing better is known), then the
+    rest slowest first by their recorded ``seconds``."""
+    size = code_size or {}
+    return sorted(names, key=lambda n: (n in seconds, -seconds.get(n, 0.0), -size.get(n, 0)))
 
 
 def read_manifest(out_dir: Path) -> dict | None:

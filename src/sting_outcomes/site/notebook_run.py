@@ -297,18 +297,51 @@ async def _execute(client, nb, name: str, watch: _Watch, kernel_env, start: floa
     return NotebookResult(name, time.perf_counter() - start, body=body, warnings=stderr)
 
 
-def export_body(nb) -> str:
-    """HTML body of an executed notebook: nbconvert's basic template, code folded."""
-    from nbconvert import HTMLExporter
+_EXPORTER = None
 
-    exporter = HTMLExporter(
+
+def export_body(nb) -> str:
+    """HTML body of an executed notebook: nbconvert's basic template, code folded, every
+    image with a text alternative (the template's). One exporter serves every notebook."""
+    global _EXPORTER
+    if _EXPORTER is None:
+        _EXPORTER = _body_exporter()
+    body, _ = _EXPORTER.from_notebook_node(nb)
+    return body
+
+
+def _body_exporter():
+    from nbconvert import HTMLExporter, TemplateExporter
+
+    class BodyExporter(HTMLExporter):
+        """nbconvert's HTML exporter without its last step, which re-parses the whole page
+        with BeautifulSoup to add a stock alt text to images and tab stops to JupyterLab
+        cells (a second of every build; the folded template writes the alt text and has
+        no such cells). The filters ``HTMLExporter.from_notebook_node`` registers are
+        registered here the same way."""
+
+        def from_notebook_node(self, nb, resources=None, **kw):
+            from nbconvert.filters.highlight import Highlight2HTML
+            from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
+
+            info = nb.metadata.get("language_info", {})
+            lexer = info.get("pygments_lexer", info.get("name", None))
+            self.register_filter(
+                "highlight_code", self.filters.get("highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self))
+            )
+            resources = self._init_resources(resources)
+            self.register_filter(
+                "filter_data_type",
+                WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata, parent=self, resources=resources),
+            )
+            return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+
+    return BodyExporter(
         template_name="folded",
         extra_template_basedirs=[str(TEMPLATE_DIR)],
         exclude_input_prompt=True,
         exclude_output_prompt=True,
     )
-    body, _ = exporter.from_notebook_node(nb)
-    return body
 
 
 def _strip_stderr(nb) -> tuple[str, ...]:
