@@ -131,6 +131,12 @@ def test_by_sources_marks_press_only_results() -> None:
     assert table.loc["cohort", "press_only"] and not table.loc["revisions", "press_only"]
     sources_finding = by_key(ds)["sources"]
     assert "convicted ÷ charged from one release" in sources_finding.text
+    mine = so.by_sources(ds, notebook="08_")
+    assert set(mine["notebook"].str[:3]) == {"08_"} and len(mine) == table["notebook"].str.startswith("08_").sum()
+    pd.testing.assert_frame_equal(
+        mine.reset_index(drop=True),
+        table.reset_index().loc[lambda t: t["notebook"].str.startswith("08_")].reset_index(drop=True),
+    )
 
 
 @pytest.mark.parametrize("key", ["revisions", "cohort"])

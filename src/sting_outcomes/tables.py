@@ -73,7 +73,8 @@ _YEARISH = re.compile(r"year|^id$|_id$", re.IGNORECASE)
 LONG_TEXT = 48  # characters: a column with longer values gets the wrapping class
 WIDE_COLUMNS = 8  # a table with more columns gets the "wide" class (smaller type)
 SHORT_TOKEN = 24  # characters: a column of single words no longer than this is not wrapped
-_DATE_TEXT = r"\d{4}(-\d{2}){0,2}"
+_DATE_TEXT = re.compile(r"\d{4}(-\d{2}){0,2}")
+_SPACE = re.compile(r"\s")
 
 
 def caption(figures: pd.DataFrame, operations: pd.DataFrame | None = None, note: str | None = None) -> str:
@@ -169,8 +170,11 @@ class Table:
                 return percent, "num"
             plain = isinstance(key, str) and bool(_YEARISH.search(key))
             return _number(self.float_format, plain), "num"
-        texts = column.dropna().astype(str)
-        long_text = bool(len(texts)) and texts.str.len().max() > LONG_TEXT
+        # plain Python over the values: the tables are small, and pandas' string methods
+        # cost more in call overhead than the work (a third of the operation pages' time)
+        texts = [str(v) for v in column.dropna().tolist()]
+        longest = max(map(len, texts), default=0)
+        long_text = longest > LONG_TEXT
         vocabulary = key in VOCABULARY_COLUMNS
 
         def text(v) -> str:
@@ -183,9 +187,9 @@ class Table:
 
         if long_text:
             css = "text"
-        elif len(texts) and texts.str.fullmatch(_DATE_TEXT).all():
+        elif texts and all(_DATE_TEXT.fullmatch(t) for t in texts):
             css = "date"
-        elif len(texts) and not texts.str.contains(r"\s").any() and texts.str.len().max() <= SHORT_TOKEN:
+        elif texts and not any(_SPACE.search(t) for t in texts) and longest <= SHORT_TOKEN:
             css = "token"  # identifiers and codes: kept on one line
         else:
             css = ""

@@ -379,15 +379,19 @@ def _finding(headline: Headline, inputs: Inputs) -> Finding:
     return Finding(headline.sentence(values), headline.notebook, headline.claim(values), headline.key, values)
 
 
-def by_sources(ds_or_inputs) -> pd.DataFrame:
+def by_sources(ds_or_inputs, notebook: str | None = None) -> pd.DataFrame:
     """Every headline computed from all sources and from primary sources only, side by
     side: ``key``, ``headline``, ``notebook``, ``all_sources`` and ``primary_only`` (the
     sentence, or why it cannot be computed), ``holds_all``, ``holds_primary`` and
-    ``press_only`` (the claim holds only with press figures included)."""
+    ``press_only`` (the claim holds only with press figures included). ``notebook``
+    (e.g. ``"08_"``) keeps only the headlines of the pages whose name starts with it,
+    and computes only those."""
     inputs = ds_or_inputs if isinstance(ds_or_inputs, Inputs) else Inputs.from_dataset(ds_or_inputs)
     primary = inputs.primary_only()
     rows = []
     for h in HEADLINES:
+        if notebook is not None and not h.notebook.startswith(notebook):
+            continue
         a, p = _finding(h, inputs), _finding(h, primary)
         rows.append(
             {
