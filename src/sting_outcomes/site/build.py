@@ -181,7 +181,9 @@ def _build_locked(out, snap, sources, keys, key, shared, notebooks_dir, cache_di
     try:
         if todo:
             # Start the kernels' pre-imports now: they run while the snapshot is validated
-            # and the data pages are written (the zygote reads no data).
+            # and the data pages are written. The zygote also loads the snapshot (written
+            # above, read-only); if it is invalid the zygote skips that and the build stops
+            # at validation below.
             zygote = _start_zygote(kernel_env, [parsed[n] for n in todo], registry)
         ds = _validated(snap, snapshot_dir)  # before anything reads the data
         from .pages import PageLink

@@ -3,9 +3,10 @@
 Starting a Jupyter kernel and importing pandas, matplotlib, seaborn and statsmodels costs
 several CPU-seconds, and every notebook would pay it. Here a *zygote* process (a fresh
 interpreter with a fixed hash seed) imports what the notebooks to run import
-(:func:`preload_for`, read statically from their code cells) once; each notebook's kernel
-is then ``os.fork()``-ed from it and starts an ipykernel on the connection file the
-kernel manager wrote. Every notebook still runs in its own process: nothing a notebook does
+(:func:`preload_for`, read statically from their code cells) once, and loads the build's
+data snapshot (:func:`sting_outcomes.data.load.preload`); each notebook's kernel is then
+``os.fork()``-ed from it and starts an ipykernel on the connection file the kernel manager
+wrote. Every notebook still runs in its own process: nothing a notebook does
 reaches another one or the zygote.
 
 Kernels are started through jupyter_client's public provisioner interface
