@@ -23,6 +23,7 @@ from sting_outcomes.site.build import BuildError, build
 
 EVIL_TITLE = '<script>alert("title")</script>'
 EVIL_NOTE = '"><img src=x onerror=alert(1)>'
+EVIL_CODE = '</pre></div><script>alert("code")</script>'  # in a notebook's own code (a comment)
 
 
 # -- the real notebooks (built once) ------------------------------------------------------
@@ -186,6 +187,7 @@ def evil_build(tmp_path_factory) -> Path:
         root / "notebooks" / "01_evil.ipynb",
         "import sting_outcomes as so\nds = so.load()\nds.sources[['source_id', 'title']]",
         "ds.figures[['figure_id', 'note']]",
+        f"x = 1  # {EVIL_CODE}",
     )
     build(root / "site", data_dir=data, notebooks_dir=root / "notebooks", cache_dir=root / "cache", progress=quiet)
     return root / "site"
@@ -198,6 +200,7 @@ def test_hostile_text_is_escaped_in_markup(evil_build: Path) -> None:
         text = page.read_text(encoding="utf-8")
         assert EVIL_TITLE not in text, page.name
         assert "<img src=x" not in text, page.name
+        assert "<script>alert(" not in text, page.name  # code inputs are escaped too
     assert "&lt;script&gt;" in (evil_build / "01_evil.html").read_text(encoding="utf-8")
 
 
