@@ -121,7 +121,7 @@ def model_frame(
     ``<y>_upper``, ``<exposure>_lower``, ``<exposure>_upper``), ``<y>_short`` (the series
     ends before the horizon) and the operation's ``approach`` and ``target``. Operations
     lacking either figure are left out (``per_scale`` says why)."""
-    return _model_frame(figures, operations, y, exposure, horizon, sources, jurisdiction, memo=None)
+    return _model_frame(figures, operations, y, exposure, horizon, sources, jurisdiction, memo={})
 
 
 def _model_frame(
@@ -132,7 +132,7 @@ def _model_frame(
     horizon: int | str,
     sources: str,
     jurisdiction: str,
-    memo: dict | None,
+    memo: dict,
 ) -> pd.DataFrame:
     """:func:`model_frame`, reusing the series and readings kept in ``memo`` (see
     :func:`~sting_outcomes.analysis.scale._reading`)."""

@@ -119,21 +119,26 @@ def per_scale(
         jurisdiction=jurisdiction,
         per=per,
         level=level,
-        memo=None,
+        memo={},
     )
 
 
-def _chosen(figures: pd.DataFrame, sources: str, jurisdiction: str, memo: dict | None) -> pd.DataFrame:
+def _kept(memo: dict, key: tuple, compute):
+    """``memo[key]``, computed by ``compute()`` the first time it is asked for."""
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]
+
+
+def _chosen(figures: pd.DataFrame, sources: str, jurisdiction: str, memo: dict) -> pd.DataFrame:
     """The total figures of one source choice and jurisdiction, without a category."""
-    key = ("chosen", sources, jurisdiction)
-    if memo is not None and key in memo:
-        return memo[key]
-    chosen = _restrict(figures, sources)
-    chosen = chosen.loc[chosen["jurisdiction"].astype("string").eq(jurisdiction).fillna(False)]
-    chosen = chosen.loc[chosen["category"].isna()]
-    if memo is not None:
-        memo[key] = chosen
-    return chosen
+
+    def compute() -> pd.DataFrame:
+        chosen = _restrict(figures, sources)
+        chosen = chosen.loc[chosen["jurisdiction"].astype("string").eq(jurisdiction).fillna(False)]
+        return chosen.loc[chosen["category"].isna()]
+
+    return _kept(memo, ("chosen", sources, jurisdiction), compute)
 
 
 def _reading(
@@ -144,32 +149,24 @@ def _reading(
     prefix: str,
     sources: str,
     jurisdiction: str,
-    memo: dict | None,
+    memo: dict,
 ) -> pd.DataFrame:
     """:func:`_at` of ``metric``'s series among the figures :func:`_chosen` keeps.
 
-    ``memo`` (a dict, or ``None``) holds what earlier calls with the same ``figures``
-    and ``operations`` computed, so that a grid of specifications builds each series and
-    each reading once; the caller owns it and drops it when done."""
-    key = ("reading", metric, horizon, prefix, sources, jurisdiction)
-    if memo is not None and key in memo:
-        return memo[key]
-    chosen = _chosen(figures, sources, jurisdiction, memo)
-    series_key = ("series", metric, sources, jurisdiction)
-    if memo is not None and series_key in memo:
-        points = memo[series_key]
-    else:
-        points = (
-            series(chosen, operations, metrics=[metric])
-            if metric in set(chosen["metric"].astype(str))
-            else chosen.iloc[0:0]
-        )
-        if memo is not None:
-            memo[series_key] = points
-    out = _at(points, horizon, prefix)
-    if memo is not None:
-        memo[key] = out
-    return out
+    ``memo`` holds what earlier calls with the same ``figures`` and ``operations``
+    computed, so that a grid of specifications builds each series and each reading once;
+    the caller owns it (a new dict for a single call) and drops it when done."""
+
+    def points() -> pd.DataFrame:
+        chosen = _chosen(figures, sources, jurisdiction, memo)
+        if metric not in set(chosen["metric"].astype(str)):
+            return chosen.iloc[0:0]
+        return series(chosen, operations, metrics=[metric])
+
+    def reading() -> pd.DataFrame:
+        return _at(_kept(memo, ("series", metric, sources, jurisdiction), points), horizon, prefix)
+
+    return _kept(memo, ("reading", metric, horizon, prefix, sources, jurisdiction), reading)
 
 
 def _per_scale(
@@ -183,7 +180,7 @@ def _per_scale(
     jurisdiction: str,
     per: float,
     level: float,
-    memo: dict | None,
+    memo: dict,
 ) -> pd.DataFrame:
     """:func:`per_scale`, reusing the series and readings kept in ``memo`` (see
     :func:`_reading`)."""
