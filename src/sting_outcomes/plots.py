@@ -83,9 +83,16 @@ def caption_lines(width_in: float, caption: str, fontsize: float = CAPTION_SIZE)
     return lines
 
 
-def caption_height(width_in: float, caption: str, fontsize: float = CAPTION_SIZE) -> float:
-    """Inches a caption of that width takes, with a small margin above and below."""
-    return (len(caption_lines(width_in, caption, fontsize)) * fontsize * CAPTION_LEADING + 10) / 72
+def caption_height(lines: list[str], fontsize: float = CAPTION_SIZE) -> float:
+    """Inches that caption ``lines`` take, with a small margin above and below."""
+    return (len(lines) * fontsize * CAPTION_LEADING + 10) / 72
+
+
+def _write_caption(fig: Figure, lines: list[str]) -> None:
+    """Caption ``lines`` in small grey type at the bottom left of ``fig`` (room for them
+    left by the layout)."""
+    y = 4 / 72 / fig.get_figheight()
+    fig.text(0.01, y, "\n".join(lines), ha="left", va="bottom", fontsize=CAPTION_SIZE, color="0.3")
 
 
 def finish_figure(fig: Figure, caption: str | None, *, top: float = 1.0) -> Figure:
@@ -97,17 +104,12 @@ def finish_figure(fig: Figure, caption: str | None, *, top: float = 1.0) -> Figu
         return fig
     width, height = fig.get_size_inches()
     lines = caption_lines(width, caption)
-    extra = caption_height(width, caption)
-    fig.set_size_inches(width, height + extra)
+    extra = caption_height(lines)
     total = height + extra
+    fig.set_size_inches(width, total)
     fig.tight_layout(rect=(0, extra / total, 1, 1 - (1 - top) * height / total))
-    fig.text(0.01, 4 / 72 / total, "\n".join(lines), ha="left", va="bottom", fontsize=CAPTION_SIZE, color="0.3")
+    _write_caption(fig, lines)
     return fig
-
-
-def _caption(fig: Figure, caption: str | None) -> Figure:
-    """Lay out the figure and put ``caption`` in small type under it."""
-    return finish_figure(fig, caption)
 
 
 def dot_plot(
@@ -164,7 +166,7 @@ def dot_plot(
     ax.set_ylabel("")
     if title:
         ax.set_title(title)
-    return _caption(fig, caption)
+    return finish_figure(fig, caption)
 
 
 def tallies_plot(
@@ -316,7 +318,8 @@ def funnel_plot(
     nrows = -(-len(cohorts) // ncols)
     legend_in = 2.9
     width = 3.2 * ncols + legend_in
-    extra = caption_height(width, caption) if caption else 0.0
+    lines = caption_lines(width, caption) if caption else []
+    extra = caption_height(lines) if lines else 0.0
     height = 3.0 * nrows + 0.5 + extra + (0.35 if title else 0)
     fig, axes = plt.subplots(nrows, ncols, figsize=(width, height), squeeze=False)
     for ax in axes.flat[len(cohorts) :]:
@@ -394,9 +397,8 @@ def funnel_plot(
     )
     if title:
         fig.suptitle(title, fontweight="bold")
-    if caption:
-        lines = caption_lines(width, caption)
-        fig.text(0.01, 4 / 72 / height, "\n".join(lines), ha="left", va="bottom", fontsize=CAPTION_SIZE, color="0.3")
+    if lines:
+        _write_caption(fig, lines)
     return fig
 
 
@@ -418,7 +420,7 @@ def timeline_plot(operations: pd.DataFrame, *, caption: str | None = None) -> Fi
     ax.set_yticks(range(len(ops)), ops["name"], fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel("covert phase (grey) and public action day (dot; blue: police ran or read the service)")
-    return _caption(fig, caption)
+    return finish_figure(fig, caption)
 
 
 def rate_plot(
@@ -487,4 +489,4 @@ def rate_plot(
     fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 0.98), frameon=False, fontsize=8)
     if title:
         fig.suptitle(title, x=0.01, ha="left", fontweight="bold")
-    return _caption(fig, caption)
+    return finish_figure(fig, caption)
