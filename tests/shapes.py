@@ -33,3 +33,31 @@ def shaped(figures: pd.DataFrame, sources: pd.DataFrame | None = None, *, normal
     if normalise and "value_std" not in out:
         out = normalize(out, UNITS)
     return out
+
+
+def figure_rows(rows: list[tuple], columns: list[str], *, metric_categories: list[str] | None = None, **constant):
+    """Hand-made figures: ``rows`` under ``columns``, then ``constant`` columns (e.g.
+    ``source_id="src"``), then what neither gives as the contract's plainest case (one
+    operation ``op``, source ``src``, no category, a count, exact, a day-precise total, not
+    doubtful), typed as :func:`sting_outcomes.load` types them and :func:`shaped`."""
+    frame = pd.DataFrame(rows, columns=columns)
+    defaults = {
+        "operation_id": "op",
+        "source_id": "src",
+        "unit": "count",
+        "qualifier": "exact",
+        "as_of_precision": "day",
+        "scope": "total",
+        "doubtful": False,
+    }
+    for column, value in {**defaults, **constant}.items():
+        if column not in frame:
+            frame[column] = value
+    frame["category"] = pd.array(frame["category"] if "category" in frame else [pd.NA] * len(frame), dtype="string")
+    frame["value"] = frame["value"].astype(float)
+    frame["value_high"] = float("nan")
+    frame["as_of"] = pd.to_datetime(frame["as_of"])
+    frame["metric"] = pd.Categorical(frame["metric"], categories=metric_categories)
+    frame["unit"] = pd.Categorical(frame["unit"])
+    frame["qualifier"] = pd.Categorical(frame["qualifier"])
+    return shaped(frame)

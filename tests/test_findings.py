@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 import sting_outcomes as so
-from shapes import METRICS, shaped
+from shapes import METRICS, figure_rows
 from sting_outcomes.paths import PROJECT_ROOT
 
 OPERATIONS = pd.DataFrame(
@@ -28,20 +28,12 @@ SOURCES = pd.DataFrame({"source_id": ["src"], "source_kind": ["primary"], "publi
 
 def dataset(rows: list[tuple]) -> SimpleNamespace:
     """A dataset-like object from rows (figure_id, jurisdiction, metric, value, as_of, source_id)."""
-    frame = pd.DataFrame(rows, columns=["figure_id", "jurisdiction", "metric", "value", "as_of", "source_id"])
-    frame["operation_id"] = "op"
-    frame["category"] = pd.array([pd.NA] * len(frame), dtype="string")
-    frame["unit"] = pd.Categorical(["count"] * len(frame))
-    frame["value"] = frame["value"].astype(float)
-    frame["value_high"] = np.nan
-    frame["as_of"] = pd.to_datetime(frame["as_of"])
-    frame["as_of_precision"] = "day"
-    frame["scope"] = "total"
-    frame["doubtful"] = False
-    frame["qualifier"] = pd.Categorical(["exact"] * len(frame))
-    frame["metric"] = pd.Categorical(frame["metric"], categories=METRICS["metric"].tolist())
     return SimpleNamespace(
-        normalized=shaped(frame),
+        normalized=figure_rows(
+            rows,
+            ["figure_id", "jurisdiction", "metric", "value", "as_of", "source_id"],
+            metric_categories=METRICS["metric"].tolist(),
+        ),
         operations=OPERATIONS,
         metrics=METRICS,
         sources=SOURCES,

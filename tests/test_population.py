@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import sting_outcomes as so
-from shapes import shaped
+from shapes import figure_rows
 from sting_outcomes.paths import DATA_DIR
 
 OPERATIONS = pd.DataFrame(
@@ -34,20 +34,7 @@ POPULATION = pd.DataFrame(
 
 def figures(rows: list[tuple]) -> pd.DataFrame:
     """Rows: (figure_id, jurisdiction, value, qualifier, as_of)."""
-    frame = pd.DataFrame(rows, columns=["figure_id", "jurisdiction", "value", "qualifier", "as_of"])
-    frame["operation_id"] = "op"
-    frame["source_id"] = "src"
-    frame["metric"] = pd.Categorical(["arrests"] * len(frame))
-    frame["category"] = pd.array([pd.NA] * len(frame), dtype="string")
-    frame["unit"] = pd.Categorical(["count"] * len(frame))
-    frame["value"] = frame["value"].astype(float)
-    frame["value_high"] = np.nan
-    frame["as_of"] = pd.to_datetime(frame["as_of"])
-    frame["as_of_precision"] = "day"
-    frame["scope"] = "total"
-    frame["doubtful"] = False
-    frame["qualifier"] = pd.Categorical(frame["qualifier"])
-    return shaped(frame)
+    return figure_rows(rows, ["figure_id", "jurisdiction", "value", "qualifier", "as_of"], metric="arrests")
 
 
 def test_per_million_hand_computed_with_reasons() -> None:

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import sting_outcomes as so
-from shapes import shaped
+from shapes import figure_rows
 
 OPERATIONS = pd.DataFrame({"operation_id": ["op"], "takedown_date": pd.to_datetime(["2021-06-08"])})
 
@@ -18,20 +18,7 @@ OPERATIONS = pd.DataFrame({"operation_id": ["op"], "takedown_date": pd.to_dateti
 def figures(rows: list[tuple]) -> pd.DataFrame:
     """Rows: (figure_id, jurisdiction, metric, category, value, unit, qualifier, as_of)."""
     cols = ["figure_id", "jurisdiction", "metric", "category", "value", "unit", "qualifier", "as_of"]
-    frame = pd.DataFrame(rows, columns=cols)
-    frame["operation_id"] = "op"
-    frame["source_id"] = frame["figure_id"] + "-src"
-    frame["category"] = pd.array(frame["category"], dtype="string")
-    frame["value"] = frame["value"].astype(float)
-    frame["value_high"] = np.nan
-    frame["as_of"] = pd.to_datetime(frame["as_of"])
-    frame["as_of_precision"] = "day"
-    frame["scope"] = "total"
-    frame["doubtful"] = False
-    frame["metric"] = pd.Categorical(frame["metric"])
-    frame["unit"] = pd.Categorical(frame["unit"])
-    frame["qualifier"] = pd.Categorical(frame["qualifier"])
-    return shaped(frame)
+    return figure_rows([(*r, f"{r[0]}-src") for r in rows], [*cols, "source_id"])
 
 
 def test_drugs_in_kg_by_substance_pills_apart_and_subnational_listed() -> None:
