@@ -285,8 +285,8 @@ def timeline_svg(
     ncols = 1 if len(panels) <= 1 else 2 if len(panels) <= 4 else 3
     nrows = math.ceil(len(panels) / ncols)
     width = max(ncols * PANEL_W, MIN_W)
-    legend = _legend_items(colours, takedown, covert_start)
-    legend_h = 14 + 24 * _legend_rows(legend, width)
+    legend = _legend_layout(_legend_items(colours, takedown, covert_start), width)
+    legend_h = 14 + 24 * (legend[-1][4] + 1)
     strip_h = (75 + STRIP_ROW * len(singles)) if singles else 0
     height = legend_h + nrows * PANEL_H + strip_h
 
@@ -300,7 +300,7 @@ def timeline_svg(
     ticks = date_ticks(*xlim)
 
     svg = Svg(width, height)
-    _draw_legend(svg, legend, width)
+    _draw_legend(svg, legend)
     cell = width / ncols if panels else width
     for i, (metric, unit) in enumerate(panels):
         row, col = divmod(i, ncols)
@@ -335,30 +335,26 @@ def _item_width(label: str) -> float:
     return 30 + text_width(label) + 14
 
 
-def _legend_rows(groups, width: float) -> int:
-    rows = 0
+def _legend_layout(groups, width: float) -> list[tuple[str, str, str, float, int]]:
+    """(symbol, colour, label, x, row) of every legend item: items flow left to right and
+    wrap at the chart's width; each group starts on a new row."""
+    placed, row = [], -1
     for items in groups:
-        x, rows = width, rows  # each group starts on a new row
-        for _, _, label in items:
-            w = _item_width(label)
-            if x + w > width - 10:
-                rows, x = rows + 1, 10
-            x += w
-    return rows
-
-
-def _draw_legend(svg: Svg, groups, width: float) -> None:
-    row = -1
-    for items in groups:
-        x = width
+        x = width  # forces a new row
         for symbol, colour, label in items:
             w = _item_width(label)
             if x + w > width - 10:
                 row, x = row + 1, 10
-            y = 18 + 24 * row
-            _legend_symbol(svg, symbol, x, y, colour)
-            svg.text(x + 28, y + 4, label)
+            placed.append((symbol, colour, label, x, row))
             x += w
+    return placed
+
+
+def _draw_legend(svg: Svg, placed) -> None:
+    for symbol, colour, label, x, row in placed:
+        y = 18 + 24 * row
+        _legend_symbol(svg, symbol, x, y, colour)
+        svg.text(x + 28, y + 4, label)
 
 
 def _legend_symbol(svg: Svg, symbol: str, x: float, y: float, colour: str) -> None:
